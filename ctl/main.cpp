@@ -1,0 +1,107 @@
+// svctl: drives a running svd over its control socket.
+#include "client.h"
+#include "config/model.h"
+#include "verbs/verbs.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+namespace {
+
+const char* kUsage =
+    "usage: svctl [--config FILE | --socket PATH] [--json] VERB [ARGS]\n"
+    "verbs:\n"
+    "  status [NAME...|all]            programs, states, pids, uptime (--json for scripts)\n"
+    "  start NAME...|all [--no-wait]   start, with what they require; waits until RUNNING\n"
+    "  stop NAME...|all                stop; programs that require them stop first\n"
+    "  restart NAME...|all             stop then start\n"
+    "  signal SIG NAME...|all          send a signal (TERM, HUP, USR1, 9, ...)\n"
+    "  pid [NAME...]                   svd's pid, or the programs' pids\n"
+    "  tail [-f] [-n N] [--stderr] NAME...|all   show (and follow) program output\n"
+    "  sockets                         the listening sockets svd holds\n"
+    "  reopen                          reopen every log file (after an external logrotate)\n"
+    "  shutdown                        stop every program, then svd\n"
+    "  version                         versions of svctl and svd\n"
+    "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
+
+/// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
+bool find_socket(const std::string& socket_flag, const std::string& config_flag, std::string& path) {
+    if (!socket_flag.empty()) {
+        path = socket_flag;
+        return true;
+    }
+    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_flag.empty()) {
+        path = env;
+        return true;
+    }
+    std::string config_path = config_flag.empty() ? svd::config::default_config_path() : config_flag;
+    auto loaded = svd::config::load_config(config_path);
+    if (!loaded.config) {
+        std::cerr << "svctl: cannot find svd's socket: the config " << config_path << " has errors:\n";
+        for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
+        std::cerr << "hint: fix the config, or pass --socket PATH\n";
+        return false;
+    }
+    path = loaded.config->svd.socket;
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string socket_flag, config_flag;
+    bool json = false;
+    int i = 1;
+    for (; i < argc; ++i) {
+        std::string arg = argv[i];
+        if ((arg == "--socket" || arg == "-s") && i + 1 < argc) socket_flag = argv[++i];
+        else if ((arg == "--config" || arg == "-c") && i + 1 < argc) config_flag = argv[++i];
+        else if (arg == "--json") json = true;
+        else if (arg == "--help" || arg == "-h" || arg == "help") {
+            std::cout << kUsage;
+            return svctl::kOk;
+        } else if (arg == "--version") {
+            std::cout << "svctl " << SVD_VERSION << "\n";
+            return svctl::kOk;
+        } else if (!arg.empty() && arg[0] == '-') {
+            std::cerr << "svctl: unknown option '" << arg << "'\n" << kUsage;
+            return svctl::kUsage;
+        } else break;
+    }
+    if (i >= argc) {
+        std::cerr << kUsage;
+        return svctl::kUsage;
+    }
+    std::string verb = argv[i++];
+    std::vector<std::string> args;
+    for (; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--json") json = true;
+        else args.push_back(arg);
+    }
+
+    using Runner = int (*)(svctl::Context&);
+    const std::map<std::string, Runner> verbs = {
+        {"status", svctl::run_status},   {"start", svctl::run_action},   {"stop", svctl::run_action},
+        {"restart", svctl::run_action},  {"signal", svctl::run_signal},  {"pid", svctl::run_pid},
+        {"tail", svctl::run_tail},       {"logs", svctl::run_tail},      {"shutdown", svctl::run_simple},
+        {"version", svctl::run_simple},  {"sockets", svctl::run_simple}, {"reopen", svctl::run_simple},
+    };
+    auto found = verbs.find(verb);
+    if (found == verbs.end()) {
+        std::cerr << "svctl: unknown verb '" << verb << "'\n" << kUsage;
+        return svctl::kUsage;
+    }
+
+    std::string socket_path;
+    if (!find_socket(socket_flag, config_flag, socket_path)) return svctl::kUnreachable;
+    svctl::Client client;
+    std::string error;
+    if (!client.connect(socket_path, error)) {
+        std::cerr << "svctl: " << error << "\n";
+        return svctl::kUnreachable;
+    }
+    svctl::Context context{client, json, verb, args};
+    return found->second(context);
+}

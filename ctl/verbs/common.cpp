@@ -1,0 +1,32 @@
+#include "verbs/verbs.h"
+
+#include <iostream>
+
+namespace svctl {
+
+std::optional<nlohmann::json> ask(Context& context, const std::string& verb, const std::vector<std::string>& names,
+                                  const nlohmann::json& args, int& status) {
+    nlohmann::json request{{"v", 1}, {"verb", verb}, {"names", names}, {"args", args}};
+    std::string error;
+    if (!context.client.send(request, error)) {
+        std::cerr << "svctl: " << error << "\n";
+        status = kUnreachable;
+        return std::nullopt;
+    }
+    auto reply = context.client.receive(error);
+    if (!reply) {
+        std::cerr << "svctl: " << error << "\n";
+        status = kUnreachable;
+        return std::nullopt;
+    }
+    status = kOk;
+    return reply;
+}
+
+int print_error(const nlohmann::json& reply) {
+    std::cerr << "svctl: " << reply.value("error", std::string("request failed")) << "\n";
+    if (reply.contains("hint")) std::cerr << "hint: " << reply["hint"].get<std::string>() << "\n";
+    return kFailed;
+}
+
+} // namespace svctl

@@ -1,0 +1,60 @@
+#include "verbs/verbs.h"
+
+#include <iostream>
+
+namespace svctl {
+
+int run_pid(Context& context) {
+    int status = kOk;
+    auto reply = ask(context, "pid", context.args, nlohmann::json::object(), status);
+    if (!reply) return status;
+    if (!reply->value("ok", false)) return print_error(*reply);
+    if (context.json) {
+        std::cout << reply->dump(2) << "\n";
+        return kOk;
+    }
+    if (reply->contains("pid")) {
+        std::cout << (*reply)["pid"].get<long long>() << "\n";
+        return kOk;
+    }
+    int result = kOk;
+    for (const auto& name : context.args) {
+        const auto& pid = (*reply)["pids"][name];
+        if (pid.is_null()) {
+            std::cout << 0 << "\n";
+            result = kFailed;
+        } else {
+            std::cout << pid.get<long long>() << "\n";
+        }
+    }
+    return result;
+}
+
+int run_simple(Context& context) {
+    int status = kOk;
+    auto reply = ask(context, context.verb, context.args, nlohmann::json::object(), status);
+    if (!reply) return status;
+    if (!reply->value("ok", false)) return print_error(*reply);
+    if (context.json) {
+        std::cout << reply->dump(2) << "\n";
+        return kOk;
+    }
+    if (context.verb == "version") {
+        std::cout << "svctl " << SVD_VERSION << "\nsvd " << (*reply)["version"].get<std::string>() << " (protocol "
+                  << (*reply)["protocol"].get<int>() << ")\n";
+    } else if (context.verb == "shutdown") {
+        std::cout << "svd stopped every program and is exiting\n";
+    } else if (context.verb == "reopen") {
+        std::cout << "log files reopened\n";
+    } else if (context.verb == "sockets") {
+        for (const auto& socket : (*reply)["sockets"]) {
+            std::string programs;
+            for (const auto& name : socket["programs"]) programs += (programs.empty() ? "" : ",") + name.get<std::string>();
+            std::cout << socket["name"].get<std::string>() << "  " << socket["listen"].get<std::string>() << "  "
+                      << (programs.empty() ? "-" : programs) << "\n";
+        }
+    }
+    return kOk;
+}
+
+} // namespace svctl

@@ -1,0 +1,36 @@
+// One function per svctl verb. Each sends its request, prints what a user
+// (or with --json, a script) needs, and returns svctl's exit status:
+// 0 all asked for succeeded, 1 some failed, 2 usage, 3 svd not reachable.
+#pragma once
+
+#include "client.h"
+
+#include <string>
+#include <vector>
+
+namespace svctl {
+
+enum ExitStatus { kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3 };
+
+struct Context {
+    Client& client;
+    bool json = false;
+    std::string verb;
+    std::vector<std::string> args;
+};
+
+/// Sends one request and waits for its reply; prints the error and returns
+/// nullopt with `status` set when svd could not be asked.
+std::optional<nlohmann::json> ask(Context& context, const std::string& verb, const std::vector<std::string>& names,
+                                  const nlohmann::json& args, int& status);
+/// Prints svd's error reply ("svctl: error" + hint) and returns kFailed.
+int print_error(const nlohmann::json& reply);
+
+int run_status(Context& context);
+int run_action(Context& context); ///< start, stop, restart
+int run_signal(Context& context);
+int run_pid(Context& context);
+int run_tail(Context& context);
+int run_simple(Context& context); ///< shutdown, version, sockets, reopen
+
+} // namespace svctl

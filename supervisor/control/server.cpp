@@ -1,0 +1,222 @@
+#include "control/server.h"
+#include "control/protocol.h"
+
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace svd::control {
+
+std::string encode_line(const nlohmann::json& message) {
+    std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    return line;
+}
+
+namespace {
+
+struct WriteRequest {
+    uv_write_t request;
+    std::string data;
+    std::shared_ptr<Client> client;
+};
+
+void alloc_buffer(uv_handle_t*, size_t, uv_buf_t* buf) {
+    static char buffer[64 * 1024];
+    buf->base = buffer;
+    buf->len = sizeof buffer;
+}
+
+bool make_private_dir(const std::string& dir, std::string& error) {
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        error = "cannot create " + dir + ": " + std::strerror(errno);
+        return false;
+    }
+    struct stat info {};
+    if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+        error = dir + " is not a directory";
+        return false;
+    }
+    if (info.st_uid != getuid()) {
+        error = dir + " belongs to uid " + std::to_string(info.st_uid) + ", not to svd's user";
+        return false;
+    }
+    // The socket's own mode is the real guard; a private directory also
+    // keeps others from even seeing it.
+    if ((info.st_mode & 077) != 0) chmod(dir.c_str(), 0700);
+    return true;
+}
+
+} // namespace
+
+Client::Client(uv_loop_t* loop, Server* server) : handle_(new uv_pipe_t), server_(server) {
+    uv_pipe_init(loop, handle_, 0);
+    handle_->data = this;
+}
+
+Client::~Client() {
+    // Only reached once nobody holds the client: it is out of the server's map.
+    server_ = nullptr;
+    close_handle();
+}
+
+void Client::close_handle() {
+    if (closed_) return;
+    closed_ = true;
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_pipe_t*>(handle); });
+}
+
+void Client::close_now() {
+    if (closed_) return;
+    auto self = shared_from_this(); // keeps us alive while the server forgets us
+    close_handle();
+    if (server_) server_->forget(this);
+    if (on_close) {
+        auto callback = std::move(on_close);
+        on_close = nullptr;
+        callback();
+    }
+}
+
+void Client::send(const nlohmann::json& message) {
+    if (closed_) return;
+    auto* write = new WriteRequest;
+    write->data = encode_line(message);
+    write->client = shared_from_this();
+    uv_buf_t buf = uv_buf_init(write->data.data(), static_cast<unsigned>(write->data.size()));
+    ++pending_writes_;
+    int rc = uv_write(&write->request, reinterpret_cast<uv_stream_t*>(handle_), &buf, 1,
+                      [](uv_write_t* request, int status) {
+                          auto* write = reinterpret_cast<WriteRequest*>(request);
+                          auto client = std::move(write->client);
+                          delete write;
+                          --client->pending_writes_;
+                          if (status < 0 || (client->finishing_ && client->pending_writes_ == 0))
+                              client->close_now();
+                      });
+    if (rc < 0) {
+        --pending_writes_;
+        delete write;
+        close_now();
+    }
+}
+
+void Client::finish() {
+    finishing_ = true;
+    if (pending_writes_ == 0) close_now();
+}
+
+Server::Server(uv_loop_t* loop, RequestHandler handler)
+    : loop_(loop), handler_(std::move(handler)), own_uid_(getuid()) {}
+
+Server::~Server() { close(); }
+
+bool Server::listen(const std::string& path, std::string& error) {
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0 && !make_private_dir(path.substr(0, slash), error)) return false;
+    // A leftover socket from an svd that died is replaced; a live svd is
+    // kept out earlier by the lock file, so this cannot steal its socket.
+    struct stat info {};
+    if (lstat(path.c_str(), &info) == 0) {
+        if (!S_ISSOCK(info.st_mode)) {
+            error = path + " exists and is not a socket";
+            return false;
+        }
+        unlink(path.c_str());
+    }
+    listener_ = new uv_pipe_t;
+    uv_pipe_init(loop_, listener_, 0);
+    listener_->data = this;
+    mode_t old_mask = umask(0177); // the socket is born 0600: no window where others may connect
+    int rc = uv_pipe_bind(listener_, path.c_str());
+    umask(old_mask);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 512, on_connection);
+    if (rc < 0) {
+        error = "cannot listen on " + path + ": " + uv_strerror(rc);
+        close();
+        return false;
+    }
+    chmod(path.c_str(), 0600);
+    path_ = path;
+    return true;
+}
+
+void Server::close() {
+    if (listener_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+                 [](uv_handle_t* handle) { delete reinterpret_cast<uv_pipe_t*>(handle); });
+        listener_ = nullptr;
+        if (!path_.empty()) unlink(path_.c_str());
+    }
+    auto clients = std::move(clients_);
+    clients_.clear();
+    for (auto& [raw, client] : clients) {
+        client->server_ = nullptr;
+        client->close_now();
+    }
+}
+
+void Server::on_connection(uv_stream_t* stream, int status) {
+    if (status < 0) return;
+    static_cast<Server*>(stream->data)->accept_one();
+}
+
+void Server::accept_one() {
+    auto client = std::make_shared<Client>(loop_, this);
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), reinterpret_cast<uv_stream_t*>(client->handle())) != 0)
+        return;
+    clients_[client.get()] = client;
+    uv_os_fd_t fd = -1;
+    uv_fileno(reinterpret_cast<uv_handle_t*>(client->handle()), &fd);
+    struct ucred peer {};
+    socklen_t length = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || peer.uid != own_uid_) {
+        spdlog::warn("control: refused a client with uid {} (only uid {} may use svd)", peer.uid, own_uid_);
+        client->send(error_reply("permission denied: this svd belongs to uid " + std::to_string(own_uid_)));
+        client->finish();
+        return;
+    }
+    uv_read_start(reinterpret_cast<uv_stream_t*>(client->handle()), alloc_buffer, on_read);
+}
+
+void Server::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    auto* raw = static_cast<Client*>(stream->data);
+    if (!raw || !raw->server_) return;
+    auto found = raw->server_->clients_.find(raw);
+    if (found == raw->server_->clients_.end()) return;
+    std::shared_ptr<Client> client = found->second;
+    if (nread < 0) {
+        client->close_now();
+        return;
+    }
+    raw->server_->handle_bytes(client, buf->base, static_cast<std::size_t>(nread));
+}
+
+void Server::handle_bytes(const std::shared_ptr<Client>& client, const char* data, std::size_t size) {
+    client->buffer.append(data, size);
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t newline = client->buffer.find('\n', start);
+        if (newline == std::string::npos) break;
+        std::string line = client->buffer.substr(start, newline - start);
+        start = newline + 1;
+        if (client->streaming) continue; // a streaming client only listens
+        handler_(client, line);
+        if (client->closed()) return;
+    }
+    client->buffer.erase(0, start);
+    if (client->buffer.size() > kMaxRequestBytes) {
+        client->buffer.clear();
+        client->send(error_reply("request too long (limit " + std::to_string(kMaxRequestBytes) + " bytes)"));
+        client->finish();
+    }
+}
+
+void Server::forget(Client* client) { clients_.erase(client); }
+
+} // namespace svd::control

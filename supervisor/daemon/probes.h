@@ -1,0 +1,72 @@
+// Readiness and health probes: tcp connect, http GET (2xx/3xx), exec (exit
+// 0), sd_notify (READY=1 on NOTIFY_SOCKET) and a plain delay. All of them run
+// on the loop without blocking; each attempt has its own timeout.
+//
+// Readiness: attempts repeat every 250 ms from spawn until one succeeds; the
+// program's own timer (ready.timeout) decides when to give up.
+// Health: once the program is RUNNING and ready, one attempt every
+// `interval`; `retries` failures in a row make it unhealthy, one success
+// healthy again.
+#pragma once
+
+#include "config/model.h"
+#include "process/program.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <uv.h>
+
+namespace svd::daemon {
+
+class Supervisor;
+struct Attempt;
+
+class Probes {
+public:
+    Probes(uv_loop_t* loop, Supervisor& supervisor);
+    ~Probes();
+
+    /// Binds the datagram socket given to programs as NOTIFY_SOCKET.
+    bool open_notify_socket(const std::string& path, std::string& error);
+
+    void begin(process::Program& program);
+    void end(process::Program& program);
+    void state_changed(process::Program& program);
+    void add_environment(const process::Program& program, std::map<std::string, std::string>& env) const;
+    /// True when `pid` was an exec probe (and is now handled).
+    bool reaped(pid_t pid, int wait_status);
+    /// The last STATUS= a program sent with sd_notify.
+    std::string notify_status(const std::string& name) const;
+
+    // Called by attempts when they finish.
+    void attempt_done(Attempt* attempt, bool success, const std::string& detail);
+
+private:
+    struct Run {
+        std::string name;
+        Probes* owner = nullptr;
+        uv_timer_t* timer = nullptr;   ///< next readiness attempt or health check
+        std::uint64_t generation = 0;  ///< bumps on end(): results of older attempts are ignored
+        bool health_active = false;
+        bool readiness_active = false;
+        int health_failures = 0;
+        std::string notify_status;
+    };
+    Run& run_for(const std::string& name);
+    void schedule(Run& run, std::uint64_t delay_ms);
+    void fire(Run& run);
+    void launch_attempt(Run& run, const config::Probe& probe, bool for_health);
+    void on_notify();
+
+    uv_loop_t* loop_;
+    Supervisor& supervisor_;
+    std::map<std::string, std::unique_ptr<Run>> runs_;
+    std::map<pid_t, Attempt*> exec_attempts_;
+    uv_poll_t* notify_poll_ = nullptr;
+    int notify_fd_ = -1;
+    std::string notify_path_;
+    friend struct Attempt;
+};
+
+} // namespace svd::daemon

@@ -1,0 +1,64 @@
+// Listening sockets that svd binds once and holds for its whole life, so a
+// program can be restarted, upgraded or started on the first connection
+// without a single refused connection: clients wait in the backlog.
+// Passed to programs as fds 3, 4, ... with the systemd protocol (LISTEN_FDS,
+// LISTEN_PID, LISTEN_FDNAMES) or nginx's (NGINX="3;4;").
+#pragma once
+
+#include "config/model.h"
+#include "process/program.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <uv.h>
+#include <vector>
+
+namespace svd::daemon {
+
+class Supervisor;
+
+class Sockets {
+public:
+    Sockets(uv_loop_t* loop, Supervisor& supervisor);
+    ~Sockets();
+
+    /// Binds every [socket.*]. On failure nothing stays bound and `error`
+    /// names the socket, its address and the programs that wanted it.
+    bool bind_all(const config::Config& config, std::string& error);
+    /// Closes everything and removes UNIX socket files.
+    void close_all();
+
+    std::vector<int> fds_for(const process::Program& program) const;
+    void add_environment(const process::Program& program, std::map<std::string, std::string>& env) const;
+
+    /// Waits for the first connection on the program's sockets, then starts it.
+    void arm_on_demand(const process::Program& program);
+    bool demand_seen(const std::string& name) const { return demanded_.count(name) > 0; }
+    /// The program was stopped by request: forget the demand, stop watching.
+    void program_stopped(const process::Program& program);
+    bool armed(const std::string& name) const;
+
+    /// [{name, listen, fd, programs:[..]}] for `svctl sockets` and status.
+    nlohmann::json describe() const;
+
+private:
+    struct Held {
+        config::Socket spec;
+        int fd = -1;
+        uv_poll_t* poll = nullptr; ///< set while armed for on-demand start
+        std::string armed_for;
+    };
+    bool bind_one(Held& held, std::string& error);
+    void disarm(Held& held);
+    std::string users_of(const std::string& socket) const;
+
+    uv_loop_t* loop_;
+    Supervisor& supervisor_;
+    const config::Config* config_ = nullptr;
+    std::map<std::string, Held> held_;
+    std::set<std::string> demanded_;
+};
+
+} // namespace svd::daemon

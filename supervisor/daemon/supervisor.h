@@ -1,0 +1,127 @@
+// The supervisor: owns every program, their timers and output, reaps
+// children, and decides what to start or stop next so that dependencies are
+// honoured both ways (start in order, stop in reverse). Everything runs on
+// one libuv loop; nothing here blocks except fork/exec itself.
+#pragma once
+
+#include "config/model.h"
+#include "logs/program_output.h"
+#include "process/program.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <uv.h>
+#include <vector>
+
+namespace svd::daemon {
+
+class Probes;
+class Sockets;
+
+/// What a start/stop request waits for before its reply is sent.
+enum class Goal { Up, Down };
+
+struct Outcome {
+    std::string name;
+    bool ok = false;
+    std::string state;
+    std::string message;
+};
+
+class Supervisor final : public process::ProgramHost {
+public:
+    Supervisor(uv_loop_t* loop, config::Config config);
+    ~Supervisor() override;
+
+    /// Binds sockets and opens outputs. False with `error` on failure.
+    bool prepare(std::string& error);
+    /// Starts every program with start = "boot", in dependency order.
+    void start_boot_programs();
+
+    /// Names known to svd, in config order.
+    std::vector<std::string> names() const;
+    process::Program* find(const std::string& name);
+    logs::ProgramOutput* output(const std::string& name);
+    const config::Config& config() const { return config_; }
+    Sockets& sockets() { return *sockets_; }
+
+    /// Asks for programs to run, with what they require first. Returns
+    /// immediately; `done` runs when each has reached a verdict.
+    void start(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done);
+    /// Stops programs, dependents first. `also` receives the dependents that
+    /// were stopped because of them.
+    void stop(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done,
+              std::vector<std::string>* also = nullptr);
+    void restart(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done);
+    /// Stops everything in reverse dependency order, then runs `done`.
+    void shutdown(std::function<void()> done);
+    bool shutting_down() const { return shutting_down_; }
+
+    /// Programs that require `name`, directly or not.
+    std::vector<std::string> dependents_of(const std::string& name) const;
+    /// Programs `name` requires, directly or not, dependencies first.
+    std::vector<std::string> dependencies_of(const std::string& name) const;
+
+    void reopen_logs();
+    /// Seconds since svd started.
+    double uptime_s() const;
+
+    // process::ProgramHost
+    spawn::SpawnResult launch(process::Program& program) override;
+    void signal_group(pid_t pgid, int signal) override;
+    void set_timer(process::Program& program, process::Millis delay) override;
+    void cancel_timer(process::Program& program) override;
+    process::Clock::time_point now() override;
+    void changed(process::Program& program, process::State from) override;
+    void probes_begin(process::Program& program) override;
+    void probes_end(process::Program& program) override;
+
+    /// SIGCHLD arrived: reap everything that exited.
+    void reap_children();
+    /// Re-evaluates pending starts and stops and pending replies. Called after
+    /// every event, so that decisions never run inside a state transition.
+    void settle();
+
+private:
+    struct Slot {
+        std::unique_ptr<process::Program> program;
+        std::unique_ptr<logs::ProgramOutput> output;
+        uv_timer_t* timer = nullptr;
+    };
+    struct Waiter {
+        Goal goal;
+        std::vector<std::string> names;
+        std::function<void(std::vector<Outcome>)> done;
+    };
+
+    Slot* slot_of(const process::Program& program);
+    void collect_dependencies(const std::string& name, std::vector<std::string>& out,
+                              std::set<std::string>& seen) const;
+    /// Why `name` cannot start yet: empty when every requirement holds.
+    /// `hopeless` turns true when a requirement can no longer be met (FATAL).
+    std::string blocked_by(const std::string& name, bool& hopeless);
+    bool condition_holds(const config::Dependency& dependency);
+    bool has_active_dependents(const std::string& name);
+    std::optional<Outcome> verdict(Goal goal, const std::string& name);
+    std::vector<std::string> build_environment(const process::Program& program) const;
+
+    uv_loop_t* loop_;
+    config::Config config_;
+    std::map<std::string, Slot> slots_;
+    std::map<pid_t, process::Program*> by_pid_;
+    std::set<std::string> pending_start_;
+    std::set<std::string> pending_stop_;
+    std::vector<Waiter> waiters_;
+    std::vector<std::string> base_environment_;
+    std::unique_ptr<Probes> probes_;
+    std::unique_ptr<Sockets> sockets_;
+    bool shutting_down_ = false;
+    bool settling_ = false;
+    std::function<void()> shutdown_done_;
+    process::Clock::time_point born_;
+};
+
+} // namespace svd::daemon

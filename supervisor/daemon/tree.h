@@ -1,0 +1,29 @@
+// The install tree svd runs in: the directories it needs, and a lock so
+// that two svd never supervise the same tree.
+#pragma once
+
+#include "config/model.h"
+
+#include <string>
+
+namespace svd::daemon {
+
+/// Creates home, log_dir and run_dir (run_dir 0700) when missing.
+bool prepare_tree(const config::Config& config, std::string& error);
+
+/// mkdir -p with `mode` for the directories it creates.
+bool make_directories(const std::string& path, unsigned mode, std::string& error);
+
+class TreeLock {
+public:
+    ~TreeLock();
+    /// Takes an exclusive flock on `path` and writes our pid into it.
+    /// Fails, naming the running svd's pid, when another holds it.
+    bool acquire(const std::string& path, std::string& error);
+
+private:
+    int fd_ = -1;
+    std::string path_;
+};
+
+} // namespace svd::daemon

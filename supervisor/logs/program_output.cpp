@@ -1,0 +1,166 @@
+#include "logs/program_output.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace svd::logs {
+
+const char* to_string(Stream stream) { return stream == Stream::Stdout ? "stdout" : "stderr"; }
+
+namespace {
+
+void alloc_buffer(uv_handle_t*, size_t, uv_buf_t* buf) {
+    // One buffer for every reader: the loop is single-threaded and each
+    // chunk is written out before the next read.
+    static char buffer[256 * 1024];
+    buf->base = buffer;
+    buf->len = sizeof buffer;
+}
+
+/// "2026-11-25T01:02:03.456Z " for log.timestamps.
+std::string timestamp_now() {
+    struct timeval now {};
+    gettimeofday(&now, nullptr);
+    struct tm parts {};
+    gmtime_r(&now.tv_sec, &parts);
+    char text[40];
+    std::size_t n = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+    snprintf(text + n, sizeof text - n, ".%03dZ ", static_cast<int>(now.tv_usec / 1000));
+    return text;
+}
+
+} // namespace
+
+ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir,
+                             const config::LogOptions& options)
+    : loop_(loop), name_(std::move(name)), options_(options) {
+    stdout_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".log", options.max_size, options.keep);
+    if (options.stderr_mode == config::StderrMode::Separate)
+        stderr_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".err.log", options.max_size, options.keep);
+}
+
+ProgramOutput::~ProgramOutput() {
+    for (int fd : {stdout_pipe_[1], stderr_pipe_[1]})
+        if (fd >= 0) ::close(fd);
+}
+
+int ProgramOutput::child_stderr() const {
+    switch (options_.stderr_mode) {
+    case config::StderrMode::Merge: return stdout_pipe_[1];
+    case config::StderrMode::Separate: return stderr_pipe_[1];
+    case config::StderrMode::Discard: return -1;
+    }
+    return -1;
+}
+
+std::string ProgramOutput::stderr_path() const { return stderr_log_ ? stderr_log_->path() : stdout_log_->path(); }
+
+std::uint64_t ProgramOutput::dropped_bytes() const {
+    return stdout_log_->dropped_bytes() + (stderr_log_ ? stderr_log_->dropped_bytes() : 0);
+}
+
+bool ProgramOutput::open_pipe(int fds[2], Reader& reader) {
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        error_ = std::string("pipe: ") + std::strerror(errno);
+        return false;
+    }
+    // A larger pipe absorbs bursts while the loop is busy elsewhere.
+    fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+    uv_pipe_init(loop_, &reader.handle, 0);
+    reader.handle.data = &reader;
+    uv_pipe_open(&reader.handle, fds[0]);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&reader.handle), alloc_buffer, on_read);
+    return true;
+}
+
+bool ProgramOutput::open() {
+    if (!stdout_log_->open()) error_ = stdout_log_->error();
+    if (stderr_log_ && !stderr_log_->open()) error_ = stderr_log_->error();
+    if (!open_pipe(stdout_pipe_, stdout_reader_)) return false;
+    stdout_open_ = true;
+    if (options_.stderr_mode == config::StderrMode::Separate) {
+        if (!open_pipe(stderr_pipe_, stderr_reader_)) return false;
+        stderr_open_ = true;
+    }
+    return true;
+}
+
+void ProgramOutput::close(std::function<void()> done) {
+    for (int* fd : {&stdout_pipe_[1], &stderr_pipe_[1]})
+        if (*fd >= 0) {
+            ::close(*fd);
+            *fd = -1;
+        }
+    auto remaining = std::make_shared<int>((stdout_open_ ? 1 : 0) + (stderr_open_ ? 1 : 0));
+    if (*remaining == 0) {
+        done();
+        return;
+    }
+    struct CloseState {
+        std::shared_ptr<int> remaining;
+        std::function<void()> done;
+    };
+    auto* state = new CloseState{remaining, std::move(done)};
+    auto close_one = [state](Reader& reader) {
+        reader.handle.data = state;
+        uv_close(reinterpret_cast<uv_handle_t*>(&reader.handle), [](uv_handle_t* handle) {
+            auto* state = static_cast<CloseState*>(handle->data);
+            if (--*state->remaining == 0) {
+                auto done = std::move(state->done);
+                delete state;
+                done();
+            }
+        });
+    };
+    if (stdout_open_) close_one(stdout_reader_);
+    if (stderr_open_) close_one(stderr_reader_);
+    stdout_open_ = stderr_open_ = false;
+}
+
+void ProgramOutput::reopen_files() {
+    stdout_log_->reopen();
+    if (stderr_log_) stderr_log_->reopen();
+}
+
+int ProgramOutput::subscribe(Subscriber subscriber) {
+    int id = next_subscriber_++;
+    subscribers_.emplace_back(id, std::move(subscriber));
+    return id;
+}
+
+void ProgramOutput::unsubscribe(int id) {
+    std::erase_if(subscribers_, [id](const auto& entry) { return entry.first == id; });
+}
+
+void ProgramOutput::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    auto* reader = static_cast<Reader*>(stream->data);
+    if (nread <= 0) return; // EOF cannot happen while svd holds the write end
+    reader->owner->deliver(*reader, std::string_view(buf->base, static_cast<std::size_t>(nread)));
+}
+
+void ProgramOutput::deliver(Reader& reader, std::string_view data) {
+    LogFile& file = (reader.stream == Stream::Stderr && stderr_log_) ? *stderr_log_ : *stdout_log_;
+    std::string_view out = data;
+    if (options_.timestamps) {
+        stamp_buffer_.clear();
+        std::string stamp = timestamp_now();
+        for (char c : data) {
+            if (reader.at_line_start) stamp_buffer_ += stamp;
+            stamp_buffer_ += c;
+            reader.at_line_start = c == '\n';
+        }
+        out = stamp_buffer_;
+    }
+    file.write(out);
+    // Copy: a subscriber may unsubscribe (client gone) while we iterate.
+    if (!subscribers_.empty()) {
+        auto subscribers = subscribers_;
+        for (auto& [id, subscriber] : subscribers) subscriber(reader.stream, out);
+    }
+}
+
+} // namespace svd::logs

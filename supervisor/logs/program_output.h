@@ -1,0 +1,76 @@
+// Captures one program's stdout and stderr. svd keeps one pipe per stream
+// for the program's whole life and hands the write end to every run, so
+// output of grandchildren that outlive a restart is still collected, and the
+// read end is drained whenever the loop runs: a child never blocks on a full
+// pipe because of svd.
+#pragma once
+
+#include "config/model.h"
+#include "logs/log_file.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <uv.h>
+
+namespace svd::logs {
+
+enum class Stream { Stdout, Stderr };
+const char* to_string(Stream stream);
+
+class ProgramOutput {
+public:
+    using Subscriber = std::function<void(Stream, std::string_view)>;
+
+    ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir, const config::LogOptions& options);
+    ~ProgramOutput();
+    ProgramOutput(const ProgramOutput&) = delete;
+    ProgramOutput& operator=(const ProgramOutput&) = delete;
+
+    /// Creates the pipes and opens the files. False and error() on failure.
+    bool open();
+    /// Write ends for the child: -1 means /dev/null (discarded).
+    int child_stdout() const { return stdout_pipe_[1]; }
+    int child_stderr() const;
+    /// Closes the handles; the object may be destroyed after `done` runs.
+    void close(std::function<void()> done);
+    void reopen_files();
+
+    std::string stdout_path() const { return stdout_log_->path(); }
+    std::string stderr_path() const;
+    std::uint64_t dropped_bytes() const;
+    const std::string& error() const { return error_; }
+
+    int subscribe(Subscriber subscriber);
+    void unsubscribe(int id);
+
+private:
+    struct Reader {
+        ProgramOutput* owner;
+        Stream stream;
+        uv_pipe_t handle;
+        bool at_line_start = true;
+    };
+    bool open_pipe(int fds[2], Reader& reader);
+    void deliver(Reader& reader, std::string_view data);
+    static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+
+    uv_loop_t* loop_;
+    std::string name_;
+    config::LogOptions options_;
+    std::unique_ptr<LogFile> stdout_log_;
+    std::unique_ptr<LogFile> stderr_log_; ///< only with stderr = "separate"
+    int stdout_pipe_[2] = {-1, -1};
+    int stderr_pipe_[2] = {-1, -1};
+    Reader stdout_reader_{this, Stream::Stdout, {}};
+    Reader stderr_reader_{this, Stream::Stderr, {}};
+    bool stdout_open_ = false;
+    bool stderr_open_ = false;
+    std::string error_;
+    std::vector<std::pair<int, Subscriber>> subscribers_;
+    int next_subscriber_ = 1;
+    std::string stamp_buffer_;
+};
+
+} // namespace svd::logs

@@ -1,0 +1,214 @@
+// svd: the daemon. Parses the command line, validates the config, takes the
+// tree's lock, opens the control socket and runs the one event loop.
+#include "config/model.h"
+#include "control/server.h"
+#include "daemon/commands.h"
+#include "daemon/daemonize.h"
+#include "daemon/sockets.h"
+#include "daemon/supervisor.h"
+#include "daemon/tree.h"
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <uv.h>
+
+namespace {
+
+struct Options {
+    std::string config;
+    bool daemon = false;
+    bool check = false;
+    bool allow_root = false;
+};
+
+const char* kUsage =
+    "usage: svd [--config FILE] [--daemon] [--check] [--allow-root]\n"
+    "  --config FILE  the main config (default: $SVD_CONFIG, then ~/.config/svd/svd.toml)\n"
+    "  --daemon       run in the background; returns once the control socket accepts\n"
+    "  --check        validate the whole config, print errors as file:line:col, exit 0/1\n"
+    "  --allow-root   run as root anyway (svd is built for unprivileged service users)\n"
+    "  --version      print the version\n";
+
+int parse_options(int argc, char** argv, Options& options) {
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if ((arg == "--config" || arg == "-c") && i + 1 < argc) options.config = argv[++i];
+        else if (arg.rfind("--config=", 0) == 0) options.config = arg.substr(9);
+        else if (arg == "--daemon" || arg == "-d") options.daemon = true;
+        else if (arg == "--check") options.check = true;
+        else if (arg == "--allow-root") options.allow_root = true;
+        else if (arg == "--version") {
+            std::cout << "svd " << SVD_VERSION << "\n";
+            return 0;
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else {
+            std::cerr << "svd: unknown option '" << arg << "'\n" << kUsage;
+            return 2;
+        }
+    }
+    return -1;
+}
+
+/// Everything that lives as long as the loop runs.
+struct Daemon {
+    uv_loop_t loop{};
+    std::unique_ptr<svd::daemon::Supervisor> supervisor;
+    std::unique_ptr<svd::control::Server> server;
+    std::unique_ptr<svd::daemon::Commands> commands;
+    uv_signal_t sigchld{}, sigterm{}, sigint{}, sighup{}, sigusr1{};
+    bool stopping = false;
+
+    void begin_shutdown(std::function<void()> then) {
+        if (stopping) {
+            // A second request while stopping: the user is out of patience.
+            if (then) then();
+            return;
+        }
+        stopping = true;
+        spdlog::info("shutting down: stopping every program");
+        supervisor->shutdown([this, then] {
+            spdlog::info("every program stopped; svd exits");
+            if (then) then();
+            server->close();
+            supervisor->sockets().close_all();
+            uv_stop(&loop);
+        });
+    }
+};
+
+void on_signal(uv_signal_t* handle, int signum) {
+    auto* daemon = static_cast<Daemon*>(handle->data);
+    switch (signum) {
+    case SIGCHLD:
+        daemon->supervisor->reap_children();
+        break;
+    case SIGTERM:
+    case SIGINT:
+        if (daemon->stopping) {
+            spdlog::warn("second {} while stopping: killing every program now", sigabbrev_np(signum));
+            for (const auto& name : daemon->supervisor->names())
+                if (auto* program = daemon->supervisor->find(name); program && program->pid() > 0)
+                    kill(-program->pid(), SIGKILL);
+            return;
+        }
+        spdlog::info("received SIG{}", sigabbrev_np(signum));
+        daemon->begin_shutdown(nullptr);
+        break;
+    case SIGHUP:
+    case SIGUSR1:
+        spdlog::info("received SIG{}: reopening log files", sigabbrev_np(signum));
+        daemon->supervisor->reopen_logs();
+        break;
+    }
+}
+
+void setup_logging(const svd::config::Config& config, bool to_file) {
+    std::shared_ptr<spdlog::logger> logger;
+    if (to_file) {
+        logger = spdlog::rotating_logger_mt("svd", config.svd.log_dir + "/svd.log", 5 * 1024 * 1024, 5);
+    } else {
+        logger = spdlog::stderr_color_mt("svd");
+    }
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    if (int rc = parse_options(argc, argv, options); rc >= 0) return rc;
+
+    if (getuid() == 0 && !options.allow_root && !options.check) {
+        std::cerr << "svd: refusing to run as root. svd is built to run as an unprivileged service user\n"
+                     "     (e.g. `runuser -u svc -- svd`); pass --allow-root if you really mean it.\n";
+        return 1;
+    }
+
+    std::string config_path = options.config.empty() ? svd::config::default_config_path() : options.config;
+    svd::config::LoadResult loaded = svd::config::load_config(config_path);
+    if (!loaded.config) {
+        for (const auto& error : loaded.errors) std::cerr << error.str() << "\n";
+        std::cerr << "svd: " << loaded.errors.size() << " error" << (loaded.errors.size() == 1 ? "" : "s")
+                  << " in the config; nothing was started\n";
+        return 1;
+    }
+    svd::config::Config config = std::move(*loaded.config);
+    if (options.check) {
+        std::cout << config.file << ": OK (" << config.programs.size() << " programs, " << config.sockets.size()
+                  << " sockets)\n";
+        return 0;
+    }
+
+    std::string error;
+    if (!svd::daemon::prepare_tree(config, error)) {
+        std::cerr << "svd: " << error << "\n";
+        return 1;
+    }
+
+    svd::daemon::Detacher detacher;
+    if (options.daemon && !detacher.detach(error)) {
+        // Only the waiting parent gets here; it reports the child's verdict.
+        if (!error.empty()) std::cerr << "svd: " << error << "\n";
+        return error.empty() ? 0 : 1;
+    }
+
+    svd::daemon::TreeLock lock;
+    if (!lock.acquire(config.svd.run_dir + "/svd.lock", error)) {
+        detacher.fail(error);
+        std::cerr << "svd: " << error << "\n";
+        return 1;
+    }
+
+    setup_logging(config, options.daemon);
+    signal(SIGPIPE, SIG_IGN);
+    // Orphans of our programs (double-forking daemons, nginx workers) are
+    // reparented to us instead of init, so they are reaped and accounted for.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    Daemon daemon;
+    uv_loop_init(&daemon.loop);
+    daemon.supervisor = std::make_unique<svd::daemon::Supervisor>(&daemon.loop, config);
+    daemon.loop.data = daemon.supervisor.get();
+    if (!daemon.supervisor->prepare(error)) {
+        spdlog::error("{}", error);
+        detacher.fail(error);
+        return 1;
+    }
+    daemon.commands = std::make_unique<svd::daemon::Commands>(
+        *daemon.supervisor, [&daemon](std::function<void()> then) { daemon.begin_shutdown(std::move(then)); });
+    daemon.server = std::make_unique<svd::control::Server>(
+        &daemon.loop, [&daemon](const std::shared_ptr<svd::control::Client>& client, const std::string& line) {
+            daemon.commands->handle(client, line);
+        });
+    if (!daemon.server->listen(config.svd.socket, error)) {
+        spdlog::error("{}", error);
+        detacher.fail(error);
+        return 1;
+    }
+
+    for (auto [handle, signum] : {std::pair{&daemon.sigchld, SIGCHLD}, {&daemon.sigterm, SIGTERM},
+                                  {&daemon.sigint, SIGINT}, {&daemon.sighup, SIGHUP}, {&daemon.sigusr1, SIGUSR1}}) {
+        uv_signal_init(&daemon.loop, handle);
+        handle->data = &daemon;
+        uv_signal_start(handle, on_signal, signum);
+    }
+
+    spdlog::info("svd {} running, pid {}, config {}, control socket {}", SVD_VERSION, getpid(), config.file,
+                 config.svd.socket);
+    detacher.succeed();
+    daemon.supervisor->start_boot_programs();
+    daemon.supervisor->reap_children(); // anything that exited before the handler was installed
+    uv_run(&daemon.loop, UV_RUN_DEFAULT);
+    spdlog::shutdown();
+    return 0;
+}

@@ -1,0 +1,264 @@
+#include "process/program.h"
+
+#include <algorithm>
+#include <csignal>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+namespace svd::process {
+
+Program::Program(config::Program spec, ProgramHost& host) : spec_(std::move(spec)), host_(host) {
+    state_since_ = host_.now();
+}
+
+void Program::enter(State state, std::string message) {
+    State from = state_;
+    state_ = state;
+    message_ = std::move(message);
+    state_since_ = host_.now();
+    host_.changed(*this, from);
+}
+
+bool Program::start() {
+    switch (state_) {
+    case State::Starting:
+    case State::Running:
+        return true;
+    case State::Stopping:
+        // Finish the stop first; the start follows it.
+        after_stop_ = AfterStop::Restart;
+        return true;
+    case State::Backoff:
+        host_.cancel_timer(*this);
+        break;
+    default:
+        break;
+    }
+    failed_starts_ = 0;
+    crash_streak_ = 0;
+    if (spec_.type == config::ProgramType::Oneshot && !spec_.creates.empty()) {
+        struct stat info {};
+        if (stat(spec_.creates.c_str(), &info) == 0) {
+            completed_ = true;
+            ready_ = true;
+            enter(State::Exited, "skipped: " + spec_.creates + " exists");
+            return true;
+        }
+    }
+    spawn_now();
+    return state_ != State::Fatal;
+}
+
+void Program::wait(const std::string& reason) {
+    if (has_process(state_)) return;
+    if (state_ == State::Backoff) host_.cancel_timer(*this);
+    if (state_ == State::Waiting && message_ == reason) return;
+    enter(State::Waiting, reason);
+}
+
+void Program::spawn_now() {
+    ready_ = false;
+    healthy_.reset();
+    completed_ = false;
+    spawn::SpawnResult result = host_.launch(*this);
+    if (!result.ok()) {
+        // The executable is missing or cannot run: retrying cannot help, so
+        // say why at once instead of looping through BACKOFF.
+        pid_ = 0;
+        enter(State::Fatal, result.message);
+        return;
+    }
+    pid_ = result.pid;
+    started_at_ = host_.now();
+    after_stop_ = AfterStop::Stay;
+    enter(State::Starting);
+    host_.probes_begin(*this);
+    if (spec_.type == config::ProgramType::Oneshot) {
+        if (spec_.ready.kind != config::Probe::Kind::None) host_.set_timer(*this, spec_.ready.timeout);
+        return; // done when it exits
+    }
+    if (spec_.ready.kind == config::Probe::Kind::None)
+        host_.set_timer(*this, spec_.start_grace);
+    else
+        host_.set_timer(*this, spec_.ready.timeout);
+}
+
+void Program::stop() {
+    switch (state_) {
+    case State::Starting:
+    case State::Running:
+        begin_stop(AfterStop::Stay);
+        break;
+    case State::Stopping:
+        after_stop_ = AfterStop::Stay;
+        break;
+    case State::Backoff:
+    case State::Waiting:
+        host_.cancel_timer(*this);
+        enter(State::Stopped);
+        break;
+    default:
+        break;
+    }
+}
+
+void Program::restart() {
+    if (state_ == State::Starting || state_ == State::Running) {
+        begin_stop(AfterStop::Restart);
+        return;
+    }
+    if (state_ == State::Stopping) {
+        after_stop_ = AfterStop::Restart;
+        return;
+    }
+    start();
+}
+
+void Program::begin_stop(AfterStop after) {
+    after_stop_ = after;
+    host_.probes_end(*this);
+    ready_ = false;
+    enter(State::Stopping, after == AfterStop::Backoff ? after_stop_reason_ : std::string{});
+    host_.signal_group(pid_, spec_.stop_signal);
+    host_.set_timer(*this, spec_.stop_timeout);
+}
+
+bool Program::exit_is_success(int wait_status) const {
+    if (!WIFEXITED(wait_status)) return false;
+    int code = WEXITSTATUS(wait_status);
+    return std::find(spec_.exit_codes.begin(), spec_.exit_codes.end(), code) != spec_.exit_codes.end();
+}
+
+Millis Program::backoff_delay(int attempt) const {
+    // initial, 2×initial, 4×initial, ... capped at max; attempt counts from 1.
+    Millis delay = spec_.backoff.initial;
+    for (int i = 1; i < attempt && delay < spec_.backoff.max; ++i) delay *= 2;
+    return std::min(delay, spec_.backoff.max);
+}
+
+void Program::failed_start(const std::string& why) {
+    ++failed_starts_;
+    if (failed_starts_ > spec_.backoff.retries) {
+        std::string text = why + "; gave up after " + std::to_string(failed_starts_) + " failed start";
+        if (failed_starts_ > 1) text += "s";
+        enter(State::Fatal, text);
+        return;
+    }
+    enter(State::Backoff, why);
+    host_.set_timer(*this, backoff_delay(failed_starts_));
+}
+
+void Program::on_exit(int wait_status) {
+    last_wait_status_ = wait_status;
+    host_.cancel_timer(*this);
+    host_.probes_end(*this);
+    const State was = state_;
+    pid_ = 0;
+    ready_ = false;
+    healthy_.reset();
+    const std::string how = describe_wait_status(wait_status);
+
+    if (was == State::Stopping) {
+        AfterStop after = after_stop_;
+        after_stop_ = AfterStop::Stay;
+        if (after == AfterStop::Restart) {
+            ++restarts_;
+            spawn_now();
+        } else if (after == AfterStop::Backoff) {
+            failed_start(after_stop_reason_);
+        } else {
+            enter(State::Stopped, how);
+        }
+        return;
+    }
+    if (spec_.type == config::ProgramType::Oneshot) {
+        if (exit_is_success(wait_status)) {
+            completed_ = true;
+            ready_ = true;
+            failed_starts_ = 0;
+            enter(State::Exited, how);
+        } else if (spec_.restart == config::RestartPolicy::Never) {
+            enter(State::Fatal, how);
+        } else {
+            failed_start(how);
+        }
+        return;
+    }
+    if (was == State::Starting) {
+        failed_start("exited too quickly (" + how + ")");
+        return;
+    }
+    exited_while_running(wait_status);
+}
+
+void Program::exited_while_running(int wait_status) {
+    const std::string how = describe_wait_status(wait_status);
+    const bool success = exit_is_success(wait_status);
+    bool again = spec_.restart == config::RestartPolicy::Always ||
+                 (spec_.restart == config::RestartPolicy::OnFailure && !success);
+    if (!again) {
+        enter(State::Exited, how);
+        return;
+    }
+    // A program that ran for longer than backoff.max is restarted at once;
+    // one that keeps dying soon after start waits longer each time.
+    const auto uptime = host_.now() - started_at_;
+    crash_streak_ = uptime >= spec_.backoff.max ? 0 : crash_streak_ + 1;
+    ++restarts_;
+    if (crash_streak_ == 0) {
+        spawn_now();
+        return;
+    }
+    enter(State::Backoff, how + "; restarting");
+    host_.set_timer(*this, backoff_delay(crash_streak_));
+}
+
+void Program::on_timer() {
+    switch (state_) {
+    case State::Starting:
+        if (spec_.ready.kind == config::Probe::Kind::None && spec_.type == config::ProgramType::Longrun) {
+            on_ready();
+            return;
+        }
+        after_stop_reason_ = "not ready within " + std::to_string(spec_.ready.timeout.count()) + "ms";
+        begin_stop(AfterStop::Backoff);
+        return;
+    case State::Backoff:
+        spawn_now();
+        return;
+    case State::Stopping:
+        // The group ignored the stop signal: take it down for good.
+        host_.signal_group(pid_, SIGKILL);
+        message_ = "stop_timeout reached, sent SIGKILL";
+        return;
+    default:
+        return;
+    }
+}
+
+void Program::on_ready() {
+    if (state_ != State::Starting && state_ != State::Running) return;
+    if (state_ == State::Running && ready_) return;
+    host_.cancel_timer(*this);
+    ready_ = true;
+    failed_starts_ = 0;
+    if (spec_.type == config::ProgramType::Oneshot) {
+        // A oneshot may be "ready" before it exits; completion still comes from its exit.
+        host_.changed(*this, state_);
+        return;
+    }
+    enter(State::Running);
+}
+
+void Program::on_health(bool healthy) {
+    if (healthy_ == healthy) return;
+    healthy_ = healthy;
+    if (!healthy && state_ == State::Running && spec_.restart != config::RestartPolicy::Never) {
+        message_ = "unhealthy; restarting";
+        begin_stop(AfterStop::Restart);
+        return;
+    }
+    host_.changed(*this, state_);
+}
+
+} // namespace svd::process

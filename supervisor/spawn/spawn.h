@@ -1,0 +1,47 @@
+// fork + exec written by hand, because the child must run a little code of
+// ours between the two: LISTEN_PID has to be the child's own pid, and fds
+// have to land on 3, 4, ... exactly. Everything is allocated in the parent;
+// the child only makes async-signal-safe system calls and reports a failure
+// as (stage, errno) through a CLOEXEC pipe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace svd::spawn {
+
+struct SpawnOptions {
+    std::vector<std::string> argv;  ///< argv[0]: a path, or a name looked up in PATH from `env`
+    std::vector<std::string> env;   ///< "KEY=VALUE" entries, the child's whole environment
+    std::string directory;          ///< chdir before exec; empty: stay
+    std::optional<mode_t> umask;
+    int stdout_fd = -1;             ///< -1: /dev/null
+    int stderr_fd = -1;             ///< -1: /dev/null
+    std::vector<int> pass_fds;      ///< placed at 3, 4, ... in this order
+    bool set_listen_pid = false;    ///< add LISTEN_PID=<the child's own pid>
+};
+
+/// Where the child gave up; the parent turns this into a message.
+enum class Stage { None, Lookup, Fork, Dup, Chdir, Exec };
+
+struct SpawnResult {
+    pid_t pid = -1;       ///< > 0 on success
+    Stage failed_at = Stage::None;
+    int error = 0;        ///< errno of the failure
+    std::string message;  ///< "exec /x/y: No such file or directory"
+    bool ok() const { return pid > 0; }
+};
+
+/// Starts the program as the leader of a new process group with a clean
+/// signal mask and default signal dispositions. Returns only after the child
+/// has exec'd (or failed to): an exec failure is reported here, never as a
+/// mysterious exit code. Never throws.
+SpawnResult spawn_process(const SpawnOptions& options);
+
+/// Finds `name` like execvp would, in the colon-separated `path_list`.
+/// A name containing '/' is returned as is. Empty when nothing executable is found.
+std::string find_executable(const std::string& name, const std::string& path_list);
+
+} // namespace svd::spawn
