@@ -56,6 +56,8 @@ int run_status(Context& context) {
         std::string ready = program["ready"].get<bool>() ? "yes" : "no";
         if (!program["healthy"].is_null()) ready += program["healthy"].get<bool>() ? ",healthy" : ",UNHEALTHY";
         std::string info = program.value("message", std::string());
+        if (program.contains("status_text") && program["status_text"].is_string())
+            info += (info.empty() ? "" : "; ") + program["status_text"].get<std::string>();
         if (program.value("dropped_bytes", 0ull) > 0)
             info += (info.empty() ? "" : "; ") + std::to_string(program["dropped_bytes"].get<unsigned long long>()) +
                     " log bytes dropped";

@@ -135,6 +135,9 @@ json Commands::describe(const std::string& name) {
     entry["ready"] = program->ready();
     entry["healthy"] = program->healthy() ? json(*program->healthy()) : json(nullptr);
     entry["message"] = program->message();
+    // What the program said of itself with sd_notify STATUS=, if anything.
+    std::string notified = supervisor_.probes().notify_status(name);
+    entry["status_text"] = notified.empty() ? nlohmann::json(nullptr) : nlohmann::json(notified);
     entry["start"] = config::to_string(spec.start);
     json required = json::object();
     for (const auto& dependency : spec.dependencies) required[dependency.name] = config::to_string(dependency.condition);

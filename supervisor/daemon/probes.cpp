@@ -152,7 +152,7 @@ void Probes::on_notify() {
         message.msg_control = control;
         message.msg_controllen = sizeof control;
         ssize_t n = recvmsg(notify_fd_, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0) return;
+        if (n < 0) break; // drained; settle() below must still run
         data[n] = '\0';
         pid_t sender = 0;
         for (cmsghdr* header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header))

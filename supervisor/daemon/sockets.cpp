@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -105,6 +106,11 @@ bool Sockets::bind_all(const config::Config& config, std::string& error) {
     return true;
 }
 
+void Sockets::clear_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
 void Sockets::disarm(Held& held) {
     if (!held.poll) return;
     uv_poll_stop(held.poll);
@@ -163,6 +169,10 @@ void Sockets::arm_on_demand(const process::Program& program) {
         Held& held = found->second;
         held.poll = new uv_poll_t;
         uv_poll_init_socket(loop_, held.poll, held.fd);
+        // libuv made the socket non-blocking; the flag lives on the shared
+        // file description, and a program with a plain blocking accept()
+        // loop must get the socket as it was bound.
+        clear_nonblocking(held.fd);
         held.armed_for = name;
         held.poll->data = this;
         uv_poll_start(held.poll, UV_READABLE, [](uv_poll_t* poll, int, int) {

@@ -52,6 +52,7 @@ private:
     };
     bool bind_one(Held& held, std::string& error);
     void disarm(Held& held);
+    static void clear_nonblocking(int fd);
     std::string users_of(const std::string& socket) const;
 
     uv_loop_t* loop_;

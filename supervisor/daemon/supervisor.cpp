@@ -202,10 +202,13 @@ void Supervisor::stop(const std::vector<std::string>& names, std::function<void(
                 pending_stop_.insert(dependent);
             }
             pending_start_.erase(dependent);
+            pending_restart_.erase(dependent);
         }
         pending_start_.erase(name);
+        pending_restart_.erase(name);
         pending_stop_.insert(name);
     }
+    for (const auto& name : *(also ? also : &names)) pending_restart_.erase(name);
     if (done) {
         std::vector<std::string> all = names;
         if (also) all.insert(all.end(), also->begin(), also->end());
@@ -216,23 +219,60 @@ void Supervisor::stop(const std::vector<std::string>& names, std::function<void(
 
 void Supervisor::restart(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
     for (const auto& name : names) {
-        Program* program = find(name);
-        if (!program) continue;
-        pending_stop_.erase(name);
+        if (!find(name)) continue;
+        for (const auto& dependency : dependencies_of(name)) {
+            Program* program = find(dependency);
+            if (program && !process::has_process(program->state()) && !program->completed())
+                pending_start_.insert(dependency);
+        }
         pending_start_.erase(name);
-        if (process::has_process(program->state()))
-            program->restart();
-        else
-            pending_start_.insert(name);
+        pending_stop_.insert(name);
+        pending_restart_.insert(name);
+        make_followers_follow(name);
     }
     if (done) waiters_.push_back({Goal::Up, names, std::move(done)});
     settle();
+}
+
+std::vector<std::string> Supervisor::followers_of(const std::string& name) const {
+    std::vector<std::string> out;
+    std::set<std::string> seen{name};
+    std::vector<std::string> frontier{name};
+    while (!frontier.empty()) {
+        std::string current = frontier.back();
+        frontier.pop_back();
+        for (const auto& spec : config_.programs)
+            for (const auto& dependency : spec.dependencies)
+                if (dependency.name == current &&
+                    (dependency.condition == config::Condition::Ready ||
+                     dependency.condition == config::Condition::Healthy) &&
+                    seen.insert(spec.name).second) {
+                    out.push_back(spec.name);
+                    frontier.push_back(spec.name);
+                }
+    }
+    return out;
+}
+
+void Supervisor::make_followers_follow(const std::string& name) {
+    for (const auto& follower : followers_of(name)) {
+        Program* program = find(follower);
+        if (!program) continue;
+        State state = program->state();
+        if (!process::has_process(state) && state != State::Backoff) continue;
+        if (pending_stop_.count(follower) && !pending_restart_.count(follower)) continue; // being stopped for good
+        spdlog::info("{}: restarting because it requires {}, which is restarting", follower, name);
+        pending_start_.erase(follower);
+        pending_stop_.insert(follower);
+        pending_restart_.insert(follower);
+    }
 }
 
 void Supervisor::shutdown(std::function<void()> done) {
     shutting_down_ = true;
     shutdown_done_ = std::move(done);
     pending_start_.clear();
+    pending_restart_.clear();
     for (const auto& name : names()) pending_stop_.insert(name);
     settle();
 }
@@ -240,7 +280,9 @@ void Supervisor::shutdown(std::function<void()> done) {
 void Supervisor::start_boot_programs() {
     std::vector<std::string> boot;
     for (const auto& spec : config_.programs)
-        if (spec.start == config::StartMode::Boot) boot.push_back(spec.name);
+        // On-demand programs are armed now (settle() waits for the first connection).
+        if (spec.start == config::StartMode::Boot || spec.start == config::StartMode::OnDemand)
+            boot.push_back(spec.name);
     start(boot, nullptr);
 }
 
@@ -261,6 +303,13 @@ std::optional<Outcome> Supervisor::verdict(Goal goal, const std::string& name) {
         return outcome;
     }
     if (pending_start_.count(name)) return std::nullopt;
+    if (!process::has_process(state) && program->spec().start == config::StartMode::OnDemand &&
+        sockets_->armed(name)) {
+        // Started as far as it can be: the first connection does the rest.
+        outcome.ok = true;
+        outcome.message = "on demand: starts at the first connection";
+        return outcome;
+    }
     switch (state) {
     case State::Running:
         if (!program->ready()) return std::nullopt;
@@ -305,9 +354,23 @@ void Supervisor::settle() {
                 ++it;
                 continue;
             }
+            acting_ = true;
             program->stop();
-            sockets_->program_stopped(*program);
+            acting_ = false;
+            if (!pending_restart_.count(*it)) sockets_->program_stopped(*program);
             it = pending_stop_.erase(it);
+            progress = true;
+        }
+        // Restarts whose stop is complete become starts.
+        for (auto it = pending_restart_.begin(); it != pending_restart_.end();) {
+            Program* program = find(*it);
+            if (!program || pending_stop_.count(*it) || process::has_process(program->state())) {
+                ++it;
+                continue;
+            }
+            program->count_restart();
+            pending_start_.insert(*it);
+            it = pending_restart_.erase(it);
             progress = true;
         }
         for (auto it = pending_start_.begin(); it != pending_start_.end();) {
@@ -459,6 +522,11 @@ void Supervisor::changed(Program& program, State from) {
                          program.message().empty() ? "" : ": ", program.message());
     }
     probes_->state_changed(program);
+    // A program that stops being ready by itself (crash, health restart)
+    // takes its followers down with it; they start again once it is ready.
+    if (from == State::Running && to != State::Running && !acting_ && !shutting_down_ &&
+        !pending_stop_.count(program.name()))
+        make_followers_follow(program.name());
 }
 
 void Supervisor::probes_begin(Program& program) { probes_->begin(program); }

@@ -47,6 +47,7 @@ public:
     logs::ProgramOutput* output(const std::string& name);
     const config::Config& config() const { return config_; }
     Sockets& sockets() { return *sockets_; }
+    Probes& probes() { return *probes_; }
 
     /// Asks for programs to run, with what they require first. Returns
     /// immediately; `done` runs when each has reached a verdict.
@@ -105,6 +106,10 @@ private:
     std::string blocked_by(const std::string& name, bool& hopeless);
     bool condition_holds(const config::Dependency& dependency);
     bool has_active_dependents(const std::string& name);
+    /// Programs that require `name` to be ready or healthy, directly or not.
+    std::vector<std::string> followers_of(const std::string& name) const;
+    /// Stops the active followers of `name` and queues them to start again.
+    void make_followers_follow(const std::string& name);
     std::optional<Outcome> verdict(Goal goal, const std::string& name);
     std::vector<std::string> build_environment(const process::Program& program) const;
 
@@ -114,12 +119,15 @@ private:
     std::map<pid_t, process::Program*> by_pid_;
     std::set<std::string> pending_start_;
     std::set<std::string> pending_stop_;
+    /// Stopped on purpose, to be started again once down (restart, dependents following).
+    std::set<std::string> pending_restart_;
     std::vector<Waiter> waiters_;
     std::vector<std::string> base_environment_;
     std::unique_ptr<Probes> probes_;
     std::unique_ptr<Sockets> sockets_;
     bool shutting_down_ = false;
     bool settling_ = false;
+    bool acting_ = false; ///< settle() is stopping a program itself: not a failure to follow
     std::function<void()> shutdown_done_;
     process::Clock::time_point born_;
 };

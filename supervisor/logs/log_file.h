@@ -4,10 +4,18 @@
 //
 // Rotation keeps NAME.log as the live file and renames older ones to
 // NAME.log.1 (newest) … NAME.log.KEEP (oldest); beyond KEEP they are deleted.
-// A rotation happens at a line boundary whenever the line fits in max_size.
+// With compression, rotated files are named by the time of rotation instead,
+// NAME.log.YYYYMMDD-HHMMSS.gz, because a file being gzipped must never be
+// renamed under the compressor's feet; the oldest beyond KEEP are deleted.
+// A rotation happens at a line boundary whenever the line fits in max_size,
+// when the file reaches max_size, and (rotate_every) at the first write after
+// each local hour or midnight: no timer, so an idle svd never wakes up.
 #pragma once
 
+#include "config/model.h"
+
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -15,7 +23,8 @@ namespace svd::logs {
 
 class LogFile {
 public:
-    LogFile(std::string path, std::uint64_t max_size, int keep);
+    LogFile(std::string path, std::uint64_t max_size, int keep,
+            config::RotateEvery every = config::RotateEvery::Never, bool compress = false);
     ~LogFile();
     LogFile(const LogFile&) = delete;
     LogFile& operator=(const LogFile&) = delete;
@@ -34,10 +43,17 @@ public:
 private:
     void rotate();
     void write_all(std::string_view data);
+    std::string rotated_name() const;
+    void prune_dated() const;
+    /// The next local hour or midnight after `from`, or 0 without rotate_every.
+    std::time_t next_boundary(std::time_t from) const;
 
     std::string path_;
     std::uint64_t max_size_;
     int keep_;
+    config::RotateEvery every_;
+    bool compress_;
+    std::time_t rotate_at_ = 0;
     int fd_ = -1;
     std::uint64_t size_ = 0;
     std::uint64_t dropped_ = 0;

@@ -38,9 +38,11 @@ std::string timestamp_now() {
 ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir,
                              const config::LogOptions& options)
     : loop_(loop), name_(std::move(name)), options_(options) {
-    stdout_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".log", options.max_size, options.keep);
+    stdout_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".log", options.max_size, options.keep,
+                                            options.rotate_every, options.compress);
     if (options.stderr_mode == config::StderrMode::Separate)
-        stderr_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".err.log", options.max_size, options.keep);
+        stderr_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".err.log", options.max_size, options.keep,
+                                                options.rotate_every, options.compress);
 }
 
 ProgramOutput::~ProgramOutput() {

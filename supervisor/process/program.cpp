@@ -114,11 +114,11 @@ void Program::restart() {
     start();
 }
 
-void Program::begin_stop(AfterStop after) {
+void Program::begin_stop(AfterStop after, std::string why) {
     after_stop_ = after;
     host_.probes_end(*this);
     ready_ = false;
-    enter(State::Stopping, after == AfterStop::Backoff ? after_stop_reason_ : std::string{});
+    enter(State::Stopping, after == AfterStop::Backoff ? after_stop_reason_ : std::move(why));
     host_.signal_group(pid_, spec_.stop_signal);
     host_.set_timer(*this, spec_.stop_timeout);
 }
@@ -254,8 +254,8 @@ void Program::on_health(bool healthy) {
     if (healthy_ == healthy) return;
     healthy_ = healthy;
     if (!healthy && state_ == State::Running && spec_.restart != config::RestartPolicy::Never) {
-        message_ = "unhealthy; restarting";
-        begin_stop(AfterStop::Restart);
+        // The reason must survive into STOPPING, where `svctl status` shows it.
+        begin_stop(AfterStop::Restart, "unhealthy; restarting");
         return;
     }
     host_.changed(*this, state_);

@@ -62,6 +62,8 @@ public:
     const std::string& message() const { return message_; }
     std::optional<int> last_wait_status() const { return last_wait_status_; }
     int restarts() const { return restarts_; }
+    /// A restart arranged from outside (svctl restart, a dependency restarting).
+    void count_restart() { ++restarts_; }
     int failed_starts() const { return failed_starts_; }
     Clock::time_point state_since() const { return state_since_; }
     Clock::time_point started_at() const { return started_at_; }
@@ -89,7 +91,7 @@ private:
 
     void enter(State state, std::string message = {});
     void spawn_now();
-    void begin_stop(AfterStop after);
+    void begin_stop(AfterStop after, std::string why = {});
     void failed_start(const std::string& why);
     void exited_while_running(int wait_status);
     bool exit_is_success(int wait_status) const;
