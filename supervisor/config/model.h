@@ -129,6 +129,8 @@ struct DaemonSettings {
     std::string run_dir;
     std::string socket;
     std::vector<std::string> include; ///< glob patterns, expanded and absolute
+    /// `vars = { NAME = "value" }`: the user's own ${NAME}, expanded.
+    std::map<std::string, std::string> vars;
     bool watch_config = false;
 };
 
