@@ -71,6 +71,7 @@ const char* to_string(RotateEvery every) {
     case RotateEvery::Never: return "never";
     case RotateEvery::Hourly: return "hourly";
     case RotateEvery::Daily: return "daily";
+    case RotateEvery::Interval: return "interval";
     }
     return "?";
 }

@@ -31,7 +31,8 @@ enum class StartMode { Boot, OnDemand, Manual };
 enum class SocketProtocol { Systemd, Nginx };
 enum class Condition { Started, Ready, Healthy, Completed };
 enum class StderrMode { Merge, Separate, Discard };
-enum class RotateEvery { Never, Hourly, Daily };
+/// Interval: every `LogOptions::rotate_interval` from when the file was opened.
+enum class RotateEvery { Never, Hourly, Daily, Interval };
 
 const char* to_string(ProgramType);
 const char* to_string(RestartPolicy);
@@ -72,6 +73,7 @@ struct LogOptions {
     int keep = 10;
     bool compress = false;
     RotateEvery rotate_every = RotateEvery::Never;
+    Millis rotate_interval{0}; ///< with RotateEvery::Interval (rotate_every = "10m")
     StderrMode stderr_mode = StderrMode::Merge;
     bool timestamps = false;
 };

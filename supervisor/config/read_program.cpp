@@ -1,4 +1,5 @@
 #include "config/read_program.h"
+#include "config/units.h"
 
 #include "config/toml_fields.h"
 #include "config/suggest.h"
@@ -253,10 +254,25 @@ struct ProgramReader {
         if (auto max_size = log.size("max_size")) program.log.max_size = *max_size;
         if (auto keep = log.integer("keep", 0, INT_MAX)) program.log.keep = static_cast<int>(*keep);
         if (auto compress = log.boolean("compress")) program.log.compress = *compress;
-        if (auto every = log.choice<RotateEvery>("rotate_every", {{"never", RotateEvery::Never},
-                                                                 {"hourly", RotateEvery::Hourly},
-                                                                 {"daily", RotateEvery::Daily}}))
+        // "hourly" and "daily" rotate at local clock boundaries; a duration
+        // ("10m") rotates that long after the file was started.
+        auto every_text = log.string("rotate_every");
+        if (every_text && *every_text != "never" && *every_text != "hourly" && *every_text != "daily") {
+            std::string why;
+            auto interval = parse_duration(*every_text, &why);
+            if (interval && interval->count() > 0) {
+                program.log.rotate_every = RotateEvery::Interval;
+                program.log.rotate_interval = *interval;
+            } else {
+                log.error("rotate_every", "invalid value \"" + *every_text +
+                                              "\" for 'log.rotate_every': expected \"never\", \"hourly\", "
+                                              "\"daily\" or a duration such as \"6h\"");
+            }
+        } else if (auto every = log.choice<RotateEvery>("rotate_every", {{"never", RotateEvery::Never},
+                                                                        {"hourly", RotateEvery::Hourly},
+                                                                        {"daily", RotateEvery::Daily}})) {
             program.log.rotate_every = *every;
+        }
         if (auto mode = log.choice<StderrMode>("stderr", {{"merge", StderrMode::Merge},
                                                           {"separate", StderrMode::Separate},
                                                           {"discard", StderrMode::Discard}}))

@@ -15,11 +15,15 @@
 
 namespace svd::logs {
 
-LogFile::LogFile(std::string path, std::uint64_t max_size, int keep, config::RotateEvery every, bool compress)
-    : path_(std::move(path)), max_size_(max_size), keep_(keep), every_(every), compress_(compress) {}
+LogFile::LogFile(std::string path, std::uint64_t max_size, int keep, config::RotateEvery every, bool compress,
+                 config::Millis interval)
+    : path_(std::move(path)), max_size_(max_size), keep_(keep), every_(every), interval_(interval),
+      compress_(compress) {}
 
 std::time_t LogFile::next_boundary(std::time_t from) const {
     if (every_ == config::RotateEvery::Never) return 0;
+    if (every_ == config::RotateEvery::Interval)
+        return from + std::max<std::time_t>(1, static_cast<std::time_t>(interval_.count() / 1000));
     struct tm parts {};
     localtime_r(&from, &parts);
     parts.tm_min = 0;

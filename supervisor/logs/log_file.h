@@ -9,7 +9,8 @@
 // renamed under the compressor's feet; the oldest beyond KEEP are deleted.
 // A rotation happens at a line boundary whenever the line fits in max_size,
 // when the file reaches max_size, and (rotate_every) at the first write after
-// each local hour or midnight: no timer, so an idle svd never wakes up.
+// each local hour or midnight (or each fixed interval): no timer, so an idle
+// svd never wakes up.
 #pragma once
 
 #include "config/model.h"
@@ -24,7 +25,8 @@ namespace svd::logs {
 class LogFile {
 public:
     LogFile(std::string path, std::uint64_t max_size, int keep,
-            config::RotateEvery every = config::RotateEvery::Never, bool compress = false);
+            config::RotateEvery every = config::RotateEvery::Never, bool compress = false,
+            config::Millis interval = config::Millis(0));
     ~LogFile();
     LogFile(const LogFile&) = delete;
     LogFile& operator=(const LogFile&) = delete;
@@ -52,6 +54,7 @@ private:
     std::uint64_t max_size_;
     int keep_;
     config::RotateEvery every_;
+    config::Millis interval_;
     bool compress_;
     std::time_t rotate_at_ = 0;
     int fd_ = -1;

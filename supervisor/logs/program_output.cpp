@@ -39,10 +39,10 @@ ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_
                              const config::LogOptions& options)
     : loop_(loop), name_(std::move(name)), options_(options) {
     stdout_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".log", options.max_size, options.keep,
-                                            options.rotate_every, options.compress);
+                                            options.rotate_every, options.compress, options.rotate_interval);
     if (options.stderr_mode == config::StderrMode::Separate)
         stderr_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".err.log", options.max_size, options.keep,
-                                                options.rotate_every, options.compress);
+                                                options.rotate_every, options.compress, options.rotate_interval);
 }
 
 ProgramOutput::~ProgramOutput() {
