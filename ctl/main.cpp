@@ -94,14 +94,16 @@ int main(int argc, char** argv) {
         return svctl::kUsage;
     }
 
-    std::string socket_path;
-    if (!find_socket(socket_flag, config_flag, socket_path)) return svctl::kUnreachable;
     svctl::Client client;
-    std::string error;
-    if (!client.connect(socket_path, error)) {
-        std::cerr << "svctl: " << error << "\n";
-        return svctl::kUnreachable;
-    }
-    svctl::Context context{client, json, verb, args};
+    auto connect = [&]() {
+        std::string socket_path, error;
+        if (!find_socket(socket_flag, config_flag, socket_path)) return false;
+        if (!client.connect(socket_path, error)) {
+            std::cerr << "svctl: " << error << "\n";
+            return false;
+        }
+        return true;
+    };
+    svctl::Context context{client, connect, json, verb, args};
     return found->second(context);
 }

@@ -9,6 +9,7 @@
 #include "daemon/tree.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -25,11 +26,13 @@ struct Options {
     bool daemon = false;
     bool check = false;
     bool allow_root = false;
+    std::string profile;
 };
 
 const char* kUsage =
-    "usage: svd [--config FILE] [--daemon] [--check] [--allow-root]\n"
+    "usage: svd [--config FILE] [--profile NAME] [--daemon] [--check] [--allow-root]\n"
     "  --config FILE  the main config (default: $SVD_CONFIG, then ~/.config/svd/svd.toml)\n"
+    "  --profile NAME apply [profile.NAME] of the config (default: $SVD_PROFILE)\n"
     "  --daemon       run in the background; returns once the control socket accepts\n"
     "  --check        validate the whole config, print errors as file:line:col, exit 0/1\n"
     "  --allow-root   run as root anyway (svd is built for unprivileged service users)\n"
@@ -41,6 +44,8 @@ int parse_options(int argc, char** argv, Options& options) {
         if ((arg == "--config" || arg == "-c") && i + 1 < argc) options.config = argv[++i];
         else if (arg.rfind("--config=", 0) == 0) options.config = arg.substr(9);
         else if (arg == "--daemon" || arg == "-d") options.daemon = true;
+        else if (arg == "--profile" && i + 1 < argc) options.profile = argv[++i];
+        else if (arg.rfind("--profile=", 0) == 0) options.profile = arg.substr(10);
         else if (arg == "--check") options.check = true;
         else if (arg == "--allow-root") options.allow_root = true;
         else if (arg == "--version") {
@@ -135,7 +140,9 @@ int main(int argc, char** argv) {
     }
 
     std::string config_path = options.config.empty() ? svd::config::default_config_path() : options.config;
-    svd::config::LoadResult loaded = svd::config::load_config(config_path);
+    if (options.profile.empty())
+        if (const char* profile = std::getenv("SVD_PROFILE")) options.profile = profile;
+    svd::config::LoadResult loaded = svd::config::load_config(config_path, options.profile);
     if (!loaded.config) {
         for (const auto& error : loaded.errors) std::cerr << error.str() << "\n";
         std::cerr << "svd: " << loaded.errors.size() << " error" << (loaded.errors.size() == 1 ? "" : "s")
@@ -145,7 +152,7 @@ int main(int argc, char** argv) {
     svd::config::Config config = std::move(*loaded.config);
     if (options.check) {
         std::cout << config.file << ": OK (" << config.programs.size() << " programs, " << config.sockets.size()
-                  << " sockets)\n";
+                  << " sockets" << (config.profile.empty() ? "" : ", profile " + config.profile) << ")\n";
         return 0;
     }
 
@@ -178,6 +185,7 @@ int main(int argc, char** argv) {
     Daemon daemon;
     uv_loop_init(&daemon.loop);
     daemon.supervisor = std::make_unique<svd::daemon::Supervisor>(&daemon.loop, config);
+    daemon.supervisor->set_profile(options.profile);
     daemon.loop.data = daemon.supervisor.get();
     if (!daemon.supervisor->prepare(error)) {
         spdlog::error("{}", error);

@@ -7,8 +7,17 @@ namespace svctl {
 std::optional<nlohmann::json> ask(Context& context, const std::string& verb, const std::vector<std::string>& names,
                                   const nlohmann::json& args, int& status) {
     nlohmann::json request{{"v", 1}, {"verb", verb}, {"names", names}, {"args", args}};
+    if (!context.client.connected() && !context.connect()) {
+        status = kUnreachable;
+        return std::nullopt;
+    }
     std::string error;
     if (!context.client.send(request, error)) {
+        std::string ignored;
+        if (auto reply = context.client.receive(ignored)) {
+            status = kOk;
+            return reply;
+        }
         std::cerr << "svctl: " << error << "\n";
         status = kUnreachable;
         return std::nullopt;

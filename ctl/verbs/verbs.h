@@ -5,6 +5,8 @@
 
 #include "client.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ enum ExitStatus { kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3 };
 
 struct Context {
     Client& client;
+    /// Finds and connects to svd; prints why not. Verbs check their
+    /// arguments first, so a usage error is reported even when svd is down.
+    std::function<bool()> connect;
     bool json = false;
     std::string verb;
     std::vector<std::string> args;

@@ -32,7 +32,8 @@
 namespace svd::config {
 namespace {
 
-const std::vector<std::string> kMainKeys = {"svd", "program", "socket"};
+const std::vector<std::string> kMainKeys = {"svd", "program", "socket", "profile"};
+const std::vector<std::string> kProfileKeys = {"vars", "program", "socket", "include"};
 const std::vector<std::string> kDropInKeys = {"program", "socket"};
 const std::vector<std::string> kSvdKeys = {"home",    "prefix", "log_dir",      "run_dir",
                                            "socket",  "include", "watch_config", "vars"};
@@ -124,7 +125,8 @@ bool valid_name(std::string_view name) {
 
 class Loader {
 public:
-    explicit Loader(std::string main_path) : main_path_(std::move(main_path)) {}
+    Loader(std::string main_path, std::string profile)
+        : main_path_(std::move(main_path)), profile_(std::move(profile)) {}
 
     LoadResult run() {
         LoadResult result;
@@ -147,8 +149,11 @@ private:
         files_.push_back(std::move(*main));
         TableFields top(files_[0].table, files_[0].path, "", "", kMainKeys, diag_);
 
+        const toml::table* profile = select_profile(top);
+        if (profile) merge_profile_vars(*profile);
         read_svd_table(top);
         read_includes(top);
+        if (profile) apply_profile(*profile);
         read_named_tables("socket", [&](const std::string& name, const toml::table& table, const ParsedFile& file) {
             if (auto socket = read_socket(name, table, file.path, *expander_, diag_))
                 config_.sockets.push_back(std::move(*socket));
@@ -393,7 +398,103 @@ private:
         }
     }
 
+    /// The selected [profile.NAME], checking every profile's shape on the way.
+    const toml::table* select_profile(const TableFields& top) {
+        const toml::node* node = top.find("profile");
+        const toml::table* profiles = node ? node->as_table() : nullptr;
+        if (node && !profiles) {
+            diag_.error(location_of(node->source(), files_[0].path), type_mismatch("a table", "profile", *node));
+            return nullptr;
+        }
+        std::vector<std::string> known;
+        const toml::table* selected = nullptr;
+        if (profiles)
+            for (auto&& [key, value] : *profiles) {
+                std::string name(key.str());
+                known.push_back(name);
+                const toml::table* table = value.as_table();
+                if (!table) {
+                    diag_.error(location_of(value.source(), files_[0].path),
+                                type_mismatch("a table", "profile." + name, value));
+                    continue;
+                }
+                for (auto&& [inner, inner_value] : *table)
+                    if (std::find(kProfileKeys.begin(), kProfileKeys.end(), inner.str()) == kProfileKeys.end())
+                        diag_.error(location_of(inner.source(), files_[0].path),
+                                    "unknown key '" + std::string(inner.str()) + "' in [profile." + name + "]" +
+                                        did_you_mean(inner.str(), kProfileKeys));
+                if (name == profile_) selected = table;
+            }
+        if (!profile_.empty() && !selected) {
+            std::string list;
+            for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+            diag_.error(Location{files_[0].path}, "unknown profile '" + profile_ + "'" + did_you_mean(profile_, known) +
+                                                      (list.empty() ? "; this config defines no [profile.*]"
+                                                                    : "; defined: " + list));
+        }
+        config_.profile = selected ? profile_ : std::string{};
+        return selected;
+    }
+
+    /// [profile.P] vars override [svd] vars (and may add new ones).
+    void merge_profile_vars(const toml::table& profile) {
+        const toml::table* vars = profile.get_as<toml::table>("vars");
+        if (!vars) return;
+        toml::table* svd = files_[0].table.get_as<toml::table>("svd");
+        if (!svd) svd = files_[0].table.insert_or_assign("svd", toml::table{}).first->second.as_table();
+        toml::table* target = svd->get_as<toml::table>("vars");
+        if (!target) target = svd->insert_or_assign("vars", toml::table{}).first->second.as_table();
+        for (auto&& [key, value] : *vars) target->insert_or_assign(key, value);
+    }
+
+    /// [profile.P.program.X] keys replace those of [program.X] wherever it is
+    /// defined (tables such as environment merge key by key); a program or
+    /// socket only the profile defines is added. Then profile includes.
+    void apply_profile(const toml::table& profile) {
+        for (const char* kind : {"program", "socket"}) {
+            const toml::table* overlays = profile.get_as<toml::table>(kind);
+            if (!overlays) continue;
+            for (auto&& [name, overlay_node] : *overlays) {
+                const toml::table* overlay = overlay_node.as_table();
+                if (!overlay) continue;
+                toml::table* base = nullptr;
+                for (ParsedFile& file : files_)
+                    if (toml::table* group = file.table.get_as<toml::table>(kind))
+                        if (toml::table* found = group->get_as<toml::table>(name)) base = found;
+                if (!base) {
+                    toml::table* group = files_[0].table.get_as<toml::table>(kind);
+                    if (!group) group = files_[0].table.insert_or_assign(kind, toml::table{}).first->second.as_table();
+                    group->insert_or_assign(name, *overlay);
+                    continue;
+                }
+                for (auto&& [key, value] : *overlay) {
+                    toml::table* inner = base->get_as<toml::table>(key);
+                    if (inner && value.is_table())
+                        for (auto&& [sub_key, sub_value] : *value.as_table()) inner->insert_or_assign(sub_key, sub_value);
+                    else
+                        base->insert_or_assign(key, value);
+                }
+            }
+        }
+        if (const toml::array* includes = profile.get_as<toml::array>("include")) {
+            std::vector<std::string> seen(config_.files.begin(), config_.files.end());
+            for (auto&& item : *includes) {
+                Location where = location_of(item.source(), files_[0].path);
+                auto text = item.value<std::string>();
+                if (!text) {
+                    diag_.error(where, type_mismatch("a string", "include", item));
+                    continue;
+                }
+                auto pattern = expander_->text(*text, where, "include");
+                if (!pattern) continue;
+                std::string as_given = (std::filesystem::path(main_dir_as_given_) / *pattern).string();
+                for (const std::string& path : glob_files(as_given, where)) include_file(path, where, seen);
+            }
+        }
+    }
+
     std::string main_path_;
+    std::string profile_;
     std::string main_dir_as_given_;
     std::string main_dir_;
     std::deque<ParsedFile> files_; // a deque: TableFields hold references into it
@@ -407,9 +508,9 @@ private:
 
 } // namespace
 
-LoadResult load_config(const std::string& path) {
+LoadResult load_config(const std::string& path, const std::string& profile) {
     try {
-        return Loader(path).run();
+        return Loader(path, profile).run();
     } catch (const std::exception& error) {
         LoadResult result;
         result.errors.push_back(ConfigError{Location{path}, std::string("internal error while loading: ") + error.what()});

@@ -138,6 +138,7 @@ struct DaemonSettings {
 
 struct Config {
     std::string file; ///< the main svd.toml, absolute
+    std::string profile; ///< the [profile.*] applied, empty for none
     /// Every file read, absolute: the main one first, then the drop-ins in
     /// the order loaded (for watch_config and for listing what was read).
     std::vector<std::string> files;
@@ -163,7 +164,9 @@ struct LoadResult {
 /// Reads `path` and every file it includes, expands variables and checks
 /// everything it can without touching the system (no sockets bound, no
 /// processes started). Never throws for bad input.
-LoadResult load_config(const std::string& path);
+/// With `profile` non-empty, [profile.NAME] is applied over the base config
+/// (an unknown profile is an error).
+LoadResult load_config(const std::string& path, const std::string& profile = {});
 
 /// The config path used when none is given: $SVD_CONFIG, then
 /// $XDG_CONFIG_HOME/svd/svd.toml, then ~/.config/svd/svd.toml.

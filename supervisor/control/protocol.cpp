@@ -7,6 +7,21 @@ using nlohmann::json;
 ParsedRequest parse_request(std::string_view line) {
     ParsedRequest parsed;
     json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_discarded()) {
+        // Copying a json recurses once per level: refuse deep nesting before
+        // anything copies the request (walked iteratively here).
+        std::vector<std::pair<const json*, int>> stack{{&doc, 1}};
+        while (!stack.empty()) {
+            auto [node, depth] = stack.back();
+            stack.pop_back();
+            if (depth > 64) {
+                parsed.error = "malformed request: nested more than 64 levels deep";
+                return parsed;
+            }
+            if (node->is_structured())
+                for (const auto& child : *node) stack.push_back({&child, depth + 1});
+        }
+    }
     if (doc.is_discarded()) {
         parsed.error = "malformed request: not a JSON object";
         return parsed;

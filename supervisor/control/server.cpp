@@ -85,6 +85,13 @@ void Client::close_now() {
 
 void Client::send(const nlohmann::json& message) {
     if (closed_) return;
+    // A client that stopped reading (a `tail -f` suspended with Ctrl-Z) must
+    // not make svd hold everything a program writes: past this, let it go.
+    constexpr std::size_t kMaxQueuedBytes = 8 << 20;
+    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(handle_)) > kMaxQueuedBytes) {
+        close_now();
+        return;
+    }
     auto* write = new WriteRequest;
     write->data = encode_line(message);
     write->client = shared_from_this();
@@ -212,6 +219,7 @@ void Server::handle_bytes(const std::shared_ptr<Client>& client, const char* dat
     client->buffer.erase(0, start);
     if (client->buffer.size() > kMaxRequestBytes) {
         client->buffer.clear();
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(client->handle()));
         client->send(error_reply("request too long (limit " + std::to_string(kMaxRequestBytes) + " bytes)"));
         client->finish();
     }

@@ -20,7 +20,7 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string> kVerbs = {"status", "start",   "stop",    "restart", "signal", "pid",
-                                         "tail",   "shutdown", "version", "sockets", "reopen"};
+                                         "tail",   "shutdown", "version", "sockets", "reopen", "reread", "update"};
 
 json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std::string>& also = {}) {
     json reply = ok_reply();
@@ -65,6 +65,8 @@ void Commands::handle(const ClientPtr& client, const std::string& line) {
         else if (verb == "pid") pid(client, request);
         else if (verb == "tail") tail(client, request);
         else if (verb == "shutdown") shutdown(client);
+        else if (verb == "reread") reconfigure(client, request, false);
+        else if (verb == "update") reconfigure(client, request, true);
         else if (verb == "version") {
             json reply = ok_reply();
             reply["version"] = SVD_VERSION;
@@ -158,7 +160,11 @@ void Commands::status(const ClientPtr& client, const control::Request& request) 
     for (const auto& name : names) programs.push_back(describe(name));
     reply["programs"] = programs;
     reply["sockets"] = supervisor_.sockets().describe();
+    json errors = json::array();
+    for (const auto& error : supervisor_.config_errors()) errors.push_back(error.str());
+    reply["config_errors"] = errors;
     reply["svd"] = {{"pid", getpid()},
+                    {"profile", supervisor_.profile()},
                     {"uptime_s", static_cast<long long>(supervisor_.uptime_s())},
                     {"config", supervisor_.config().file},
                     {"version", SVD_VERSION}};
@@ -289,6 +295,61 @@ void Commands::tail(const ClientPtr& client, const control::Request& request) {
         for (auto& [name, id] : *subscriptions)
             if (auto* output = supervisor->output(name)) output->unsubscribe(id);
     };
+}
+
+void Commands::reconfigure(const ClientPtr& client, const control::Request& request, bool apply) {
+    config::LoadResult loaded = supervisor_.read_config_again();
+    if (!loaded.config) {
+        json reply = error_reply("the config on disk has " + std::to_string(loaded.errors.size()) +
+                                     " error" + (loaded.errors.size() == 1 ? "" : "s") +
+                                     "; nothing was changed, the running config stays",
+                                 "fix them and run 'svctl " + request.verb + "' again");
+        json errors = json::array();
+        for (const auto& error : loaded.errors) errors.push_back(error.str());
+        reply["errors"] = errors;
+        client->send(reply);
+        return;
+    }
+    ConfigDiff diff = diff_configs(supervisor_.config(), *loaded.config);
+    json reply = ok_reply();
+    reply["diff"] = diff.to_json();
+    reply["changed"] = !diff.empty();
+    if (!apply) {
+        client->send(reply);
+        return;
+    }
+    for (const auto& name : request.names) {
+        if (!supervisor_.find(name) && !loaded.config->find_program(name)) {
+            client->send(error_reply("no such program '" + name + "' in the running or the new config"));
+            return;
+        }
+    }
+    std::string error;
+    std::vector<std::string> affected;
+    if (!supervisor_.apply_config(std::move(*loaded.config), diff, request.names, error, affected)) {
+        client->send(error_reply(error + "; nothing was changed"));
+        return;
+    }
+    if (affected.empty() || !arg_bool(request, "wait", true)) {
+        client->send(reply);
+        return;
+    }
+    std::weak_ptr<control::Client> weak = client;
+    supervisor_.wait_for(affected, [weak, reply](std::vector<Outcome> outcomes) mutable {
+        if (auto client = weak.lock()) {
+            json results = json::array();
+            bool all_ok = true;
+            for (const auto& outcome : outcomes) {
+                all_ok = all_ok && outcome.ok;
+                results.push_back({{"name", outcome.name}, {"ok", outcome.ok}, {"state", outcome.state},
+                                   {"message", outcome.message}});
+            }
+            reply["results"] = results;
+            reply["ok"] = all_ok;
+            if (!all_ok) reply["error"] = "not every changed program came up";
+            client->send(reply);
+        }
+    });
 }
 
 void Commands::shutdown(const ClientPtr& client) {

@@ -35,6 +35,8 @@ private:
     void pid(const ClientPtr& client, const control::Request& request);
     void tail(const ClientPtr& client, const control::Request& request);
     void shutdown(const ClientPtr& client);
+    /// reread (dry run) and update (apply).
+    void reconfigure(const ClientPtr& client, const control::Request& request, bool apply);
     nlohmann::json describe(const std::string& name);
 
     Supervisor& supervisor_;

@@ -106,6 +106,64 @@ bool Sockets::bind_all(const config::Config& config, std::string& error) {
     return true;
 }
 
+bool Sockets::apply(const config::Config& next, const ConfigDiff& diff, std::string& error) {
+    std::map<std::string, Held> fresh;
+    auto rollback = [&] {
+        for (auto& [name, held] : fresh)
+            if (held.fd >= 0) close(held.fd);
+        return false;
+    };
+    for (const auto& name : diff.sockets_added) {
+        Held held;
+        held.spec = *next.find_socket(name);
+        if (!bind_one(held, error)) return rollback();
+        fresh.emplace(name, std::move(held));
+    }
+    for (const auto& change : diff.sockets_changed) {
+        const config::Socket& spec = *next.find_socket(change.name);
+        Held& current = held_.at(change.name);
+        if (current.spec.listen == spec.listen) continue; // mode/backlog: adjusted in place below
+        Held held;
+        held.spec = spec;
+        if (!bind_one(held, error)) return rollback();
+        fresh.emplace(change.name, std::move(held));
+    }
+    // Everything new is bound: now nothing below can fail.
+    for (const auto& name : diff.sockets_removed) {
+        auto found = held_.find(name);
+        if (found == held_.end()) continue;
+        disarm(found->second);
+        if (found->second.fd >= 0) close(found->second.fd);
+        if (found->second.spec.kind == config::Socket::Kind::Unix) unlink(found->second.spec.path.c_str());
+        spdlog::info("socket {}: closed (removed from the config)", name);
+        held_.erase(found);
+    }
+    for (const auto& change : diff.sockets_changed) {
+        const config::Socket& spec = *next.find_socket(change.name);
+        Held& current = held_.at(change.name);
+        auto replacement = fresh.find(change.name);
+        if (replacement == fresh.end()) {
+            current.spec = spec;
+            listen(current.fd, spec.backlog);
+            if (spec.kind == config::Socket::Kind::Unix) chmod(spec.path.c_str(), spec.mode);
+            continue;
+        }
+        disarm(current);
+        if (current.fd >= 0) close(current.fd);
+        // A UNIX path that moved leaves its old file behind otherwise.
+        if (current.spec.kind == config::Socket::Kind::Unix && current.spec.path != spec.path)
+            unlink(current.spec.path.c_str());
+        spdlog::info("socket {}: now listening on {} (was {})", change.name, spec.listen, current.spec.listen);
+        current = std::move(replacement->second);
+        fresh.erase(replacement);
+    }
+    for (auto& [name, held] : fresh) {
+        spdlog::info("socket {}: listening on {}", name, held.spec.listen);
+        held_.emplace(name, std::move(held));
+    }
+    return true;
+}
+
 void Sockets::clear_nonblocking(int fd) {
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "config/model.h"
+#include "daemon/config_diff.h"
 #include "process/program.h"
 
 #include <map>
@@ -29,6 +30,11 @@ public:
     bool bind_all(const config::Config& config, std::string& error);
     /// Closes everything and removes UNIX socket files.
     void close_all();
+    /// Brings the held sockets in line with `next`: binds added ones and the
+    /// new address of changed ones before closing anything, so a failure
+    /// (`error`) leaves every socket as it was. Unchanged sockets stay bound.
+    bool apply(const config::Config& next, const ConfigDiff& diff, std::string& error);
+    void set_config(const config::Config& config) { config_ = &config; }
 
     std::vector<int> fds_for(const process::Program& program) const;
     void add_environment(const process::Program& program, std::map<std::string, std::string>& env) const;

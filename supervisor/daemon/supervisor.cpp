@@ -4,6 +4,9 @@
 #include "daemon/env_file.h"
 
 #include <algorithm>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
 #include <cerrno>
 #include <csignal>
 #include <spdlog/spdlog.h>
@@ -20,15 +23,7 @@ using process::State;
 Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
     : loop_(loop), config_(std::move(config)), born_(process::Clock::now()) {
     for (char** entry = environ; entry && *entry; ++entry) base_environment_.emplace_back(*entry);
-    for (const auto& spec : config_.programs) {
-        Slot slot;
-        slot.program = std::make_unique<Program>(spec, *this);
-        slot.output = std::make_unique<logs::ProgramOutput>(loop_, spec.name, config_.svd.log_dir, spec.log);
-        slot.timer = new uv_timer_t;
-        uv_timer_init(loop_, slot.timer);
-        slot.timer->data = slot.program.get();
-        slots_.emplace(spec.name, std::move(slot));
-    }
+    for (const auto& spec : config_.programs) add_slot(spec);
     probes_ = std::make_unique<Probes>(loop_, *this);
     sockets_ = std::make_unique<Sockets>(loop_, *this);
 }
@@ -40,6 +35,16 @@ Supervisor::~Supervisor() {
         auto* output = slot.output.release();
         output->close([output] { delete output; });
     }
+}
+
+Supervisor::Slot& Supervisor::add_slot(const config::Program& spec) {
+    Slot slot;
+    slot.program = std::make_unique<Program>(spec, *this);
+    slot.output = std::make_unique<logs::ProgramOutput>(loop_, spec.name, config_.svd.log_dir, spec.log);
+    slot.timer = new uv_timer_t;
+    uv_timer_init(loop_, slot.timer);
+    slot.timer->data = slot.program.get();
+    return slots_.emplace(spec.name, std::move(slot)).first->second;
 }
 
 bool Supervisor::prepare(std::string& error) {
@@ -60,6 +65,9 @@ bool Supervisor::prepare(std::string& error) {
 std::vector<std::string> Supervisor::names() const {
     std::vector<std::string> out;
     for (const auto& spec : config_.programs) out.push_back(spec.name);
+    // Removed by an update but still stopping: listed until forgotten.
+    for (const auto& name : pending_forget_)
+        if (!config_.find_program(name)) out.push_back(name);
     return out;
 }
 
@@ -234,6 +242,11 @@ void Supervisor::restart(const std::vector<std::string>& names, std::function<vo
     settle();
 }
 
+void Supervisor::wait_for(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
+    waiters_.push_back({Goal::Up, names, std::move(done)});
+    settle();
+}
+
 std::vector<std::string> Supervisor::followers_of(const std::string& name) const {
     std::vector<std::string> out;
     std::set<std::string> seen{name};
@@ -403,6 +416,7 @@ void Supervisor::settle() {
             progress = true;
         }
     }
+    forget_removed();
     // Replies for requests that reached their verdict.
     for (std::size_t i = 0; i < waiters_.size();) {
         std::vector<Outcome> outcomes;
@@ -493,6 +507,7 @@ void Supervisor::signal_group(pid_t pgid, int signal) {
 
 void Supervisor::set_timer(Program& program, process::Millis delay) {
     Slot* slot = slot_of(program);
+    uv_update_time(loop_);
     uv_timer_start(
         slot->timer,
         [](uv_timer_t* timer) {
@@ -532,6 +547,43 @@ void Supervisor::changed(Program& program, State from) {
 void Supervisor::probes_begin(Program& program) { probes_->begin(program); }
 void Supervisor::probes_end(Program& program) { probes_->end(program); }
 
+void Supervisor::sweep_orphans(const std::string& name) {
+    const pid_t self = getpid();
+    const std::string tag = "SVD_PROGRAM=" + name;
+    DIR* proc = opendir("/proc");
+    if (!proc) return;
+    while (dirent* entry = readdir(proc)) {
+        pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+        if (pid <= 0 || by_pid_.count(pid)) continue;
+        std::string base = std::string("/proc/") + entry->d_name;
+        // Only our own direct children: an orphan reparented to us.
+        std::ifstream stat(base + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        auto close_paren = text.rfind(')');
+        if (close_paren == std::string::npos) continue;
+        std::istringstream fields(text.substr(close_paren + 2));
+        char state = 0;
+        pid_t parent = 0;
+        fields >> state >> parent;
+        if (parent != self || state == 'Z') continue;
+        std::ifstream environ_file(base + "/environ", std::ios::binary);
+        std::string environment((std::istreambuf_iterator<char>(environ_file)), std::istreambuf_iterator<char>());
+        std::size_t at = 0;
+        bool tagged = false;
+        while (at < environment.size()) {
+            std::size_t end = environment.find('\0', at);
+            if (end == std::string::npos) end = environment.size();
+            if (environment.compare(at, end - at, tag) == 0) tagged = true;
+            at = end + 1;
+        }
+        if (!tagged) continue;
+        spdlog::warn("{}: pid {} escaped its process group; killing it with the program", name, pid);
+        kill(pid, SIGKILL);
+        kill(-pid, SIGKILL); // and its own group, if it leads one
+    }
+    closedir(proc);
+}
+
 void Supervisor::reap_children() {
     for (;;) {
         int status = 0;
@@ -546,6 +598,7 @@ void Supervisor::reap_children() {
         // workers would otherwise keep serving from a held socket.
         kill(-pid, SIGKILL);
         spdlog::info("{}: pid {} {}", program->name(), pid, process::describe_wait_status(status));
+        sweep_orphans(program->name());
         program->on_exit(status);
     }
     settle();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/model.h"
+#include "daemon/config_diff.h"
 #include "logs/program_output.h"
 #include "process/program.h"
 
@@ -57,6 +58,8 @@ public:
     void stop(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done,
               std::vector<std::string>* also = nullptr);
     void restart(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done);
+    /// Runs `done` once every program in `names` is up (or has failed), like start's reply.
+    void wait_for(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done);
     /// Stops everything in reverse dependency order, then runs `done`.
     void shutdown(std::function<void()> done);
     bool shutting_down() const { return shutting_down_; }
@@ -67,6 +70,22 @@ public:
     std::vector<std::string> dependencies_of(const std::string& name) const;
 
     void reopen_logs();
+
+    /// Reads the config from disk again (same file, same profile). Errors are
+    /// remembered for `svctl status` until a later read succeeds.
+    config::LoadResult read_config_again();
+    /// Applies `next` (already validated): starts added programs, restarts
+    /// those whose spawn-relevant keys changed, applies policy changes in
+    /// place, stops and forgets removed ones, re-binds changed sockets and
+    /// leaves everything else alone. With `only` non-empty, just those
+    /// programs change. False with `error` (and nothing changed) when a new
+    /// socket cannot be bound. `affected` receives the programs started or restarted.
+    bool apply_config(config::Config next, const ConfigDiff& diff, const std::vector<std::string>& only,
+                      std::string& error, std::vector<std::string>& affected);
+    const std::vector<config::ConfigError>& config_errors() const { return config_errors_; }
+    void set_config_errors(std::vector<config::ConfigError> errors) { config_errors_ = std::move(errors); }
+    void set_profile(std::string profile) { profile_ = std::move(profile); }
+    const std::string& profile() const { return profile_; }
     /// Seconds since svd started.
     double uptime_s() const;
 
@@ -99,6 +118,8 @@ private:
     };
 
     Slot* slot_of(const process::Program& program);
+    Slot& add_slot(const config::Program& spec);
+    void forget_removed();
     void collect_dependencies(const std::string& name, std::vector<std::string>& out,
                               std::set<std::string>& seen) const;
     /// Why `name` cannot start yet: empty when every requirement holds.
@@ -112,6 +133,10 @@ private:
     void make_followers_follow(const std::string& name);
     std::optional<Outcome> verdict(Goal goal, const std::string& name);
     std::vector<std::string> build_environment(const process::Program& program) const;
+    /// Kills processes that escaped `name`'s process group (double fork +
+    /// setsid) and were adopted by svd as subreaper; they are recognised by
+    /// the SVD_PROGRAM=name every child of that program inherits.
+    void sweep_orphans(const std::string& name);
 
     uv_loop_t* loop_;
     config::Config config_;
@@ -121,6 +146,10 @@ private:
     std::set<std::string> pending_stop_;
     /// Stopped on purpose, to be started again once down (restart, dependents following).
     std::set<std::string> pending_restart_;
+    /// Removed from the config: forgotten once their process is gone.
+    std::set<std::string> pending_forget_;
+    std::vector<config::ConfigError> config_errors_;
+    std::string profile_;
     std::vector<Waiter> waiters_;
     std::vector<std::string> base_environment_;
     std::unique_ptr<Probes> probes_;

@@ -37,11 +37,11 @@ std::string timestamp_now() {
 
 ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir,
                              const config::LogOptions& options)
-    : loop_(loop), name_(std::move(name)), options_(options) {
-    stdout_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".log", options.max_size, options.keep,
+    : loop_(loop), name_(std::move(name)), log_dir_(std::move(log_dir)), options_(options) {
+    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options.max_size, options.keep,
                                             options.rotate_every, options.compress, options.rotate_interval);
     if (options.stderr_mode == config::StderrMode::Separate)
-        stderr_log_ = std::make_unique<LogFile>(log_dir + "/" + name_ + ".err.log", options.max_size, options.keep,
+        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options.max_size, options.keep,
                                                 options.rotate_every, options.compress, options.rotate_interval);
 }
 
@@ -121,6 +121,21 @@ void ProgramOutput::close(std::function<void()> done) {
     if (stdout_open_) close_one(stdout_reader_);
     if (stderr_open_) close_one(stderr_reader_);
     stdout_open_ = stderr_open_ = false;
+}
+
+void ProgramOutput::reconfigure(const config::LogOptions& options) {
+    options_ = options;
+    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options.max_size, options.keep,
+                                            options.rotate_every, options.compress, options.rotate_interval);
+    if (!stdout_log_->open()) error_ = stdout_log_->error();
+    if (options.stderr_mode == config::StderrMode::Separate) {
+        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options.max_size, options.keep,
+                                                options.rotate_every, options.compress, options.rotate_interval);
+        if (!stderr_log_->open()) error_ = stderr_log_->error();
+        if (!stderr_open_ && open_pipe(stderr_pipe_, stderr_reader_)) stderr_open_ = true;
+    } else {
+        stderr_log_.reset();
+    }
 }
 
 void ProgramOutput::reopen_files() {

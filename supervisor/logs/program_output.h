@@ -36,6 +36,9 @@ public:
     /// Closes the handles; the object may be destroyed after `done` runs.
     void close(std::function<void()> done);
     void reopen_files();
+    /// New log settings from an updated config. Rotation limits apply at
+    /// once; a new stderr mode reaches the next run of the program.
+    void reconfigure(const config::LogOptions& options);
 
     std::string stdout_path() const { return stdout_log_->path(); }
     std::string stderr_path() const;
@@ -58,6 +61,7 @@ private:
 
     uv_loop_t* loop_;
     std::string name_;
+    std::string log_dir_;
     config::LogOptions options_;
     std::unique_ptr<LogFile> stdout_log_;
     std::unique_ptr<LogFile> stderr_log_; ///< only with stderr = "separate"

@@ -144,6 +144,7 @@ void Program::failed_start(const std::string& why) {
         enter(State::Fatal, text);
         return;
     }
+    ++restarts_;
     enter(State::Backoff, why);
     host_.set_timer(*this, backoff_delay(failed_starts_));
 }

@@ -1,0 +1,129 @@
+// Supervisor: applying a changed config to running programs (svctl update,
+// watch_config). Kept apart from the supervision loop it feeds.
+#include "daemon/probes.h"
+#include "daemon/sockets.h"
+#include "daemon/supervisor.h"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+namespace svd::daemon {
+
+using process::State;
+
+config::LoadResult Supervisor::read_config_again() {
+    config::LoadResult loaded = config::load_config(config_.file, profile_);
+    config_errors_ = loaded.errors;
+    return loaded;
+}
+
+namespace {
+
+bool selected(const std::vector<std::string>& only, const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+}
+
+/// `next`, except that programs outside `only` keep their running definition.
+config::Config merge_selected(const config::Config& current, config::Config next, const std::vector<std::string>& only) {
+    if (only.empty()) return next;
+    std::vector<config::Program> programs;
+    for (const auto& program : next.programs) {
+        if (selected(only, program.name)) programs.push_back(program);
+        else if (const config::Program* old = current.find_program(program.name)) programs.push_back(*old);
+    }
+    for (const auto& program : current.programs)
+        if (!next.find_program(program.name) && !selected(only, program.name)) programs.push_back(program);
+    next.programs = std::move(programs);
+    return next;
+}
+
+} // namespace
+
+bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const std::vector<std::string>& only,
+                              std::string& error, std::vector<std::string>& affected) {
+    next = merge_selected(config_, std::move(next), only);
+    // Sockets first: if a new address cannot be bound, nothing changes at all.
+    if (!sockets_->apply(next, diff, error)) return false;
+    config::Config previous = std::move(config_);
+    config_ = std::move(next);
+    sockets_->set_config(config_);
+
+    for (const auto& name : diff.removed) {
+        if (!selected(only, name)) continue;
+        spdlog::info("{}: removed from the config; stopping and forgetting it", name);
+        pending_start_.erase(name);
+        pending_restart_.erase(name);
+        pending_stop_.insert(name);
+        pending_forget_.insert(name);
+    }
+    for (const auto& name : diff.added) {
+        if (!selected(only, name)) continue;
+        const config::Program* spec = config_.find_program(name);
+        Slot& slot = add_slot(*spec);
+        if (!slot.output->open()) spdlog::warn("{}: {}", name, slot.output->error());
+        spdlog::info("{}: added to the config", name);
+        if (spec->start != config::StartMode::Manual) {
+            pending_start_.insert(name);
+            affected.push_back(name);
+        }
+    }
+    for (const auto& change : diff.changed) {
+        if (!selected(only, change.name)) continue;
+        auto found = slots_.find(change.name);
+        if (found == slots_.end()) continue;
+        const config::Program* spec = config_.find_program(change.name);
+        process::Program& program = *found->second.program;
+        program.set_spec(*spec);
+        bool log_changed = std::any_of(change.keys.begin(), change.keys.end(),
+                                       [](const std::string& key) { return key.rfind("log.", 0) == 0; });
+        if (log_changed) found->second.output->reconfigure(spec->log);
+        std::string keys;
+        for (const auto& key : change.keys) keys += (keys.empty() ? "" : ", ") + key;
+        bool active = process::has_process(program.state()) || program.state() == State::Backoff ||
+                      program.state() == State::Waiting;
+        if (change.needs_restart && active) {
+            spdlog::info("{}: changed ({}); restarting", change.name, keys);
+            pending_start_.erase(change.name);
+            pending_stop_.insert(change.name);
+            pending_restart_.insert(change.name);
+            make_followers_follow(change.name);
+            affected.push_back(change.name);
+        } else {
+            spdlog::info("{}: changed ({}); applied in place", change.name, keys);
+        }
+    }
+    if (!diff.daemon_keys.empty()) {
+        std::string keys;
+        for (const auto& key : diff.daemon_keys) keys += (keys.empty() ? "" : ", ") + key;
+        spdlog::warn("[svd] {} changed: takes effect when svd itself restarts", keys);
+    }
+    config_errors_.clear();
+    settle();
+    return true;
+}
+
+void Supervisor::forget_removed() {
+    for (auto it = pending_forget_.begin(); it != pending_forget_.end();) {
+        auto found = slots_.find(*it);
+        if (found == slots_.end()) {
+            it = pending_forget_.erase(it);
+            continue;
+        }
+        process::Program& program = *found->second.program;
+        if (process::has_process(program.state()) || pending_stop_.count(*it) || config_.find_program(*it)) {
+            ++it;
+            continue;
+        }
+        Slot slot = std::move(found->second);
+        slots_.erase(found);
+        uv_close(reinterpret_cast<uv_handle_t*>(slot.timer),
+                 [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
+        auto* output = slot.output.release();
+        output->close([output] { delete output; });
+        // The Program goes with the slot; nothing refers to it any more.
+        spdlog::info("{}: forgotten", *it);
+        it = pending_forget_.erase(it);
+    }
+}
+
+} // namespace svd::daemon
