@@ -1,6 +1,7 @@
 // svctl: drives a running svd over its control socket.
 #include "client.h"
 #include "config/model.h"
+#include "verbs/import.h"
 #include "verbs/verbs.h"
 
 #include <cstdlib>
@@ -21,8 +22,13 @@ const char* kUsage =
     "  tail [-f] [-n N] [--stderr] NAME...|all   show (and follow) program output\n"
     "  sockets                         the listening sockets svd holds\n"
     "  reopen                          reopen every log file (after an external logrotate)\n"
+    "  reread                          show what changed in the config on disk, touching nothing\n"
+    "  update [NAME...]                apply it: start added, restart changed, stop removed programs\n"
+    "  reload                          re-execute svd (after an upgrade); programs keep running\n"
     "  shutdown                        stop every program, then svd\n"
     "  version                         versions of svctl and svd\n"
+    "  import SUPERVISORD.CONF [--out DIR]   convert a supervisord config into svd drop-ins\n"
+    "  export systemd [--out DIR]      write systemd user units for the config's programs and sockets\n"
     "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
 
 /// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
@@ -36,7 +42,13 @@ bool find_socket(const std::string& socket_flag, const std::string& config_flag,
         return true;
     }
     std::string config_path = config_flag.empty() ? svd::config::default_config_path() : config_flag;
-    auto loaded = svd::config::load_config(config_path);
+    const char* profile = std::getenv("SVD_PROFILE");
+    auto loaded = svd::config::load_config(config_path, profile ? profile : "");
+    if (!loaded.config && !loaded.socket.empty()) {
+        // A broken drop-in must not lock the user out: svd runs the last good config.
+        path = loaded.socket;
+        return true;
+    }
     if (!loaded.config) {
         std::cerr << "svctl: cannot find svd's socket: the config " << config_path << " has errors:\n";
         for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
@@ -81,12 +93,17 @@ int main(int argc, char** argv) {
         else args.push_back(arg);
     }
 
+    // These read and write files only: no svd needed.
+    if (verb == "import") return svctl::run_import(args);
+    if (verb == "export") return svctl::run_export(config_flag, args);
+
     using Runner = int (*)(svctl::Context&);
     const std::map<std::string, Runner> verbs = {
         {"status", svctl::run_status},   {"start", svctl::run_action},   {"stop", svctl::run_action},
         {"restart", svctl::run_action},  {"signal", svctl::run_signal},  {"pid", svctl::run_pid},
         {"tail", svctl::run_tail},       {"logs", svctl::run_tail},      {"shutdown", svctl::run_simple},
         {"version", svctl::run_simple},  {"sockets", svctl::run_simple}, {"reopen", svctl::run_simple},
+        {"reread", svctl::run_reconfigure}, {"update", svctl::run_reconfigure}, {"reload", svctl::run_simple},
     };
     auto found = verbs.find(verb);
     if (found == verbs.end()) {

@@ -5,6 +5,7 @@
 #include "daemon/commands.h"
 #include "daemon/daemonize.h"
 #include "daemon/sockets.h"
+#include "daemon/state_file.h"
 #include "daemon/supervisor.h"
 #include "daemon/tree.h"
 
@@ -181,10 +182,16 @@ int main(int argc, char** argv) {
     // Orphans of our programs (double-forking daemons, nginx workers) are
     // reparented to us instead of init, so they are reaped and accounted for.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    // What an svd killed before us left running (see daemon/state_file.h);
+    // the lock above makes sure that svd is dead, not busy.
+    const std::string state_path = config.svd.run_dir + "/svd.state";
+    svd::daemon::end_leftovers(state_path);
 
     Daemon daemon;
     uv_loop_init(&daemon.loop);
     daemon.supervisor = std::make_unique<svd::daemon::Supervisor>(&daemon.loop, config);
+    svd::daemon::StateFile state_file(&daemon.loop, state_path);
+    daemon.supervisor->set_state_file(&state_file);
     daemon.supervisor->set_profile(options.profile);
     daemon.loop.data = daemon.supervisor.get();
     if (!daemon.supervisor->prepare(error)) {
@@ -217,6 +224,8 @@ int main(int argc, char** argv) {
     daemon.supervisor->start_boot_programs();
     daemon.supervisor->reap_children(); // anything that exited before the handler was installed
     uv_run(&daemon.loop, UV_RUN_DEFAULT);
+    state_file.discard(); // every program was stopped
+    daemon.supervisor->set_state_file(nullptr);
     spdlog::shutdown();
     return 0;
 }

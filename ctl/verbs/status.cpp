@@ -66,6 +66,10 @@ int run_status(Context& context) {
         states.push_back(state);
     }
     print_table(rows, states, colour);
+    if (reply->contains("config_errors") && !(*reply)["config_errors"].empty()) {
+        std::cerr << "\nwarning: the config on disk has errors; svd keeps running the last good one:\n";
+        for (const auto& error : (*reply)["config_errors"]) std::cerr << "  " << error.get<std::string>() << "\n";
+    }
     const auto& sockets = (*reply)["sockets"];
     if (!sockets.empty()) {
         std::cout << "\n";

@@ -36,6 +36,7 @@ int run_action(Context& context); ///< start, stop, restart
 int run_signal(Context& context);
 int run_pid(Context& context);
 int run_tail(Context& context);
-int run_simple(Context& context); ///< shutdown, version, sockets, reopen
+int run_simple(Context& context); ///< shutdown, version, sockets, reopen, reload
+int run_reconfigure(Context& context); ///< reread, update
 
 } // namespace svctl

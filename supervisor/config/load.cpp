@@ -132,6 +132,7 @@ public:
         LoadResult result;
         load();
         sort_errors();
+        result.socket = config_.svd.socket;
         if (diag_.empty()) result.config = std::move(config_);
         result.errors = std::move(diag_.errors);
         return result;
@@ -149,11 +150,10 @@ private:
         files_.push_back(std::move(*main));
         TableFields top(files_[0].table, files_[0].path, "", "", kMainKeys, diag_);
 
-        const toml::table* profile = select_profile(top);
-        if (profile) merge_profile_vars(*profile);
+        profile_table_ = select_profile(top);
         read_svd_table(top);
         read_includes(top);
-        if (profile) apply_profile(*profile);
+        if (profile_table_) apply_profile_includes(*profile_table_);
         read_named_tables("socket", [&](const std::string& name, const toml::table& table, const ParsedFile& file) {
             if (auto socket = read_socket(name, table, file.path, *expander_, diag_))
                 config_.sockets.push_back(std::move(*socket));
@@ -166,6 +166,11 @@ private:
             config_.programs.push_back(read_program(name, table, file.path, *expander_,
                                                     all_files_read_ ? &socket_names : nullptr, diag_));
         });
+        if (profile_table_) {
+            if (const toml::table* sockets = profile_table_->get_as<toml::table>("socket"))
+                for (auto&& [key, node] : *sockets) socket_names.emplace_back(key.str());
+            apply_profile_tables(*profile_table_, socket_names);
+        }
         cross_check(config_, all_files_read_, diag_);
     }
 
@@ -223,8 +228,15 @@ private:
     /// [svd] vars: each value may use svd's variables and ${env:NAME}, not
     /// another of vars (their order in TOML is not kept).
     void read_user_variables(const TableFields& svd) {
-        const toml::table* table = svd.subtable("vars");
-        if (!table) return;
+        if (const toml::table* table = svd.subtable("vars")) read_vars_table(*table, svd);
+        // [profile.P] vars override [svd] vars, read the same way.
+        if (profile_table_)
+            if (const toml::table* overrides = profile_table_->get_as<toml::table>("vars"))
+                read_vars_table(*overrides, svd);
+    }
+
+    void read_vars_table(const toml::table& vars, const TableFields& svd) {
+        const toml::table* table = &vars;
         std::vector<std::pair<std::string, std::string>> defined;
         for (auto&& [key, value] : *table) {
             std::string name(key.str());
@@ -253,6 +265,7 @@ private:
             expander_->define(name, value);
             config_.svd.vars[name] = value;
         }
+
     }
 
     /// [svd] `key` expanded and absolute (against the main file's directory),
@@ -436,46 +449,39 @@ private:
         return selected;
     }
 
-    /// [profile.P] vars override [svd] vars (and may add new ones).
-    void merge_profile_vars(const toml::table& profile) {
-        const toml::table* vars = profile.get_as<toml::table>("vars");
-        if (!vars) return;
-        toml::table* svd = files_[0].table.get_as<toml::table>("svd");
-        if (!svd) svd = files_[0].table.insert_or_assign("svd", toml::table{}).first->second.as_table();
-        toml::table* target = svd->get_as<toml::table>("vars");
-        if (!target) target = svd->insert_or_assign("vars", toml::table{}).first->second.as_table();
-        for (auto&& [key, value] : *vars) target->insert_or_assign(key, value);
+    /// [profile.P.program.X] over [program.X] (or a new program), and
+    /// [profile.P.socket.Y] (a whole socket, replacing one of that name).
+    /// Read from the profile's own table, so errors point at its lines.
+    void apply_profile_tables(const toml::table& profile, const std::vector<std::string>& socket_names) {
+        if (const toml::table* sockets = profile.get_as<toml::table>("socket"))
+            for (auto&& [key, node] : *sockets) {
+                const toml::table* table = node.as_table();
+                if (!table) continue;
+                std::string name(key.str());
+                auto socket = read_socket(name, *table, files_[0].path, *expander_, diag_);
+                if (!socket) continue;
+                auto existing = std::find_if(config_.sockets.begin(), config_.sockets.end(),
+                                             [&](const Socket& s) { return s.name == name; });
+                if (existing != config_.sockets.end()) *existing = std::move(*socket);
+                else config_.sockets.push_back(std::move(*socket));
+            }
+        if (const toml::table* programs = profile.get_as<toml::table>("program"))
+            for (auto&& [key, node] : *programs) {
+                const toml::table* table = node.as_table();
+                if (!table) continue;
+                std::string name(key.str());
+                auto existing = std::find_if(config_.programs.begin(), config_.programs.end(),
+                                             [&](const Program& p) { return p.name == name; });
+                const Program* base = existing != config_.programs.end() ? &*existing : nullptr;
+                Program program = read_program(name, *table, files_[0].path, *expander_,
+                                               all_files_read_ ? &socket_names : nullptr, diag_, base);
+                if (base) *existing = std::move(program);
+                else config_.programs.push_back(std::move(program));
+            }
     }
 
-    /// [profile.P.program.X] keys replace those of [program.X] wherever it is
-    /// defined (tables such as environment merge key by key); a program or
-    /// socket only the profile defines is added. Then profile includes.
-    void apply_profile(const toml::table& profile) {
-        for (const char* kind : {"program", "socket"}) {
-            const toml::table* overlays = profile.get_as<toml::table>(kind);
-            if (!overlays) continue;
-            for (auto&& [name, overlay_node] : *overlays) {
-                const toml::table* overlay = overlay_node.as_table();
-                if (!overlay) continue;
-                toml::table* base = nullptr;
-                for (ParsedFile& file : files_)
-                    if (toml::table* group = file.table.get_as<toml::table>(kind))
-                        if (toml::table* found = group->get_as<toml::table>(name)) base = found;
-                if (!base) {
-                    toml::table* group = files_[0].table.get_as<toml::table>(kind);
-                    if (!group) group = files_[0].table.insert_or_assign(kind, toml::table{}).first->second.as_table();
-                    group->insert_or_assign(name, *overlay);
-                    continue;
-                }
-                for (auto&& [key, value] : *overlay) {
-                    toml::table* inner = base->get_as<toml::table>(key);
-                    if (inner && value.is_table())
-                        for (auto&& [sub_key, sub_value] : *value.as_table()) inner->insert_or_assign(sub_key, sub_value);
-                    else
-                        base->insert_or_assign(key, value);
-                }
-            }
-        }
+    /// [profile.P] include: more drop-ins, e.g. "conf.d/dev/*.toml".
+    void apply_profile_includes(const toml::table& profile) {
         if (const toml::array* includes = profile.get_as<toml::array>("include")) {
             std::vector<std::string> seen(config_.files.begin(), config_.files.end());
             for (auto&& item : *includes) {
@@ -487,11 +493,14 @@ private:
                 }
                 auto pattern = expander_->text(*text, where, "include");
                 if (!pattern) continue;
+                config_.svd.include.push_back(absolute_path(*pattern, main_dir_));
                 std::string as_given = (std::filesystem::path(main_dir_as_given_) / *pattern).string();
                 for (const std::string& path : glob_files(as_given, where)) include_file(path, where, seen);
             }
         }
     }
+
+    const toml::table* profile_table_ = nullptr;
 
     std::string main_path_;
     std::string profile_;

@@ -159,6 +159,9 @@ struct ConfigError {
 struct LoadResult {
     std::optional<Config> config; ///< set only when errors is empty
     std::vector<ConfigError> errors;
+    /// The control socket path, even when a drop-in has errors, as long as
+    /// [svd] itself could be read: svctl still finds svd to report them.
+    std::string socket;
 };
 
 /// Reads `path` and every file it includes, expands variables and checks

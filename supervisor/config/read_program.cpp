@@ -296,19 +296,21 @@ struct ProgramReader {
 
 Program read_program(const std::string& name, const toml::table& table, const std::string& file,
                      const ValueExpander& expander, const std::vector<std::string>* socket_names,
-                     Diagnostics& diag) {
+                     Diagnostics& diag, const Program* base) {
     TableFields fields(table, file, "[program." + name + "]", "", kProgramKeys, diag);
     ProgramReader reader{name, fields, expander, diag};
-    Program program;
+    Program program = base ? *base : Program{};
     program.name = name;
-    program.where = fields.table_where();
+    if (!base) program.where = fields.table_where();
+    if (base && fields.has("sockets")) program.sockets.clear();
+    if (base && fields.has("requires")) program.dependencies.clear();
 
     if (auto type = fields.choice<ProgramType>("type", {{"longrun", ProgramType::Longrun},
                                                         {"oneshot", ProgramType::Oneshot}}))
         program.type = *type;
 
-    if (!fields.has("command")) fields.missing("command");
-    program.command_where = fields.where("command");
+    if (!fields.has("command") && !base) fields.missing("command");
+    if (fields.has("command") || !base) program.command_where = fields.where("command");
     if (auto argv = reader.command(fields, "command")) program.argv = std::move(*argv);
 
     if (auto directory = reader.path("directory")) program.directory = std::move(*directory);
@@ -322,12 +324,12 @@ Program read_program(const std::string& name, const toml::table& table, const st
                                                         {"on-demand", StartMode::OnDemand},
                                                         {"manual", StartMode::Manual}}))
         program.start = *start;
-    if (program.start == StartMode::OnDemand && !fields.has("sockets"))
+    if (program.start == StartMode::OnDemand && program.sockets.empty() && !fields.has("sockets"))
         fields.error("start", "'start = \"on-demand\"' starts the program on the first connection, so it needs 'sockets'");
 
     reader.read_requires(program);
-    program.ready = reader.read_probe("ready", false);
-    program.health = reader.read_probe("health", true);
+    if (!base || fields.has("ready")) program.ready = reader.read_probe("ready", false);
+    if (!base || fields.has("health")) program.health = reader.read_probe("health", true);
 
     if (auto restart = fields.choice<RestartPolicy>("restart", {{"always", RestartPolicy::Always},
                                                                 {"on-failure", RestartPolicy::OnFailure},

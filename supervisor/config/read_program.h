@@ -19,8 +19,11 @@ namespace svd::config {
 /// programs (requires) are left to cross_check. Problems go to `diag`; the
 /// program is returned anyway, with defaults where values were wrong, so
 /// later checks still know it.
+/// With `base`, the table is an overlay (a [profile.P.program.NAME]): the
+/// result is `base` with only the keys written in `table` replaced (tables
+/// such as environment merge key by key), and `command` is not required.
 Program read_program(const std::string& name, const toml::table& table, const std::string& file,
                      const ValueExpander& expander, const std::vector<std::string>* socket_names,
-                     Diagnostics& diag);
+                     Diagnostics& diag, const Program* base = nullptr);
 
 } // namespace svd::config

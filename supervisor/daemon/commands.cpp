@@ -298,57 +298,39 @@ void Commands::tail(const ClientPtr& client, const control::Request& request) {
 }
 
 void Commands::reconfigure(const ClientPtr& client, const control::Request& request, bool apply) {
-    config::LoadResult loaded = supervisor_.read_config_again();
-    if (!loaded.config) {
-        json reply = error_reply("the config on disk has " + std::to_string(loaded.errors.size()) +
-                                     " error" + (loaded.errors.size() == 1 ? "" : "s") +
-                                     "; nothing was changed, the running config stays",
-                                 "fix them and run 'svctl " + request.verb + "' again");
+    UpdateOutcome outcome = supervisor_.update_from_disk(request.names, apply);
+    if (!outcome.ok) {
+        json reply = error_reply(outcome.error, outcome.errors.empty()
+                                                    ? std::string{}
+                                                    : "fix them and run 'svctl " + request.verb + "' again");
         json errors = json::array();
-        for (const auto& error : loaded.errors) errors.push_back(error.str());
+        for (const auto& error : outcome.errors) errors.push_back(error.str());
         reply["errors"] = errors;
         client->send(reply);
         return;
     }
-    ConfigDiff diff = diff_configs(supervisor_.config(), *loaded.config);
     json reply = ok_reply();
-    reply["diff"] = diff.to_json();
-    reply["changed"] = !diff.empty();
-    if (!apply) {
-        client->send(reply);
-        return;
-    }
-    for (const auto& name : request.names) {
-        if (!supervisor_.find(name) && !loaded.config->find_program(name)) {
-            client->send(error_reply("no such program '" + name + "' in the running or the new config"));
-            return;
-        }
-    }
-    std::string error;
-    std::vector<std::string> affected;
-    if (!supervisor_.apply_config(std::move(*loaded.config), diff, request.names, error, affected)) {
-        client->send(error_reply(error + "; nothing was changed"));
-        return;
-    }
-    if (affected.empty() || !arg_bool(request, "wait", true)) {
+    reply["diff"] = outcome.diff.to_json();
+    reply["changed"] = !outcome.diff.empty();
+    if (!apply || outcome.affected.empty() || !arg_bool(request, "wait", true)) {
         client->send(reply);
         return;
     }
     std::weak_ptr<control::Client> weak = client;
-    supervisor_.wait_for(affected, [weak, reply](std::vector<Outcome> outcomes) mutable {
-        if (auto client = weak.lock()) {
-            json results = json::array();
-            bool all_ok = true;
-            for (const auto& outcome : outcomes) {
-                all_ok = all_ok && outcome.ok;
-                results.push_back({{"name", outcome.name}, {"ok", outcome.ok}, {"state", outcome.state},
-                                   {"message", outcome.message}});
-            }
-            reply["results"] = results;
-            reply["ok"] = all_ok;
-            if (!all_ok) reply["error"] = "not every changed program came up";
-            client->send(reply);
+    supervisor_.wait_for(outcome.affected, [weak, reply](std::vector<Outcome> outcomes) mutable {
+        auto client = weak.lock();
+        if (!client) return;
+        json results = json::array();
+        bool all_ok = true;
+        for (const auto& outcome : outcomes) {
+            all_ok = all_ok && outcome.ok;
+            results.push_back(
+                {{"name", outcome.name}, {"ok", outcome.ok}, {"state", outcome.state}, {"message", outcome.message}});
         }
+        reply["results"] = results;
+        reply["ok"] = all_ok;
+        if (!all_ok) reply["error"] = "not every changed program came up";
+        client->send(reply);
     });
 }
 

@@ -305,6 +305,7 @@ void Probes::launch_attempt(Run& run, const config::Probe& probe, bool for_healt
             options.stdout_fd = output->child_stdout();
             options.stderr_fd = output->child_stderr();
         }
+        options.parent_death_signal = SIGKILL;
         spawn::SpawnResult result = spawn::spawn_process(options);
         if (!result.ok()) {
             attempt->finish(false, result.message);

@@ -1,5 +1,6 @@
 // Supervisor: applying a changed config to running programs (svctl update,
 // watch_config). Kept apart from the supervision loop it feeds.
+#include "daemon/file_watch.h"
 #include "daemon/probes.h"
 #include "daemon/sockets.h"
 #include "daemon/supervisor.h"
@@ -98,8 +99,40 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
         spdlog::warn("[svd] {} changed: takes effect when svd itself restarts", keys);
     }
     config_errors_.clear();
+    file_watch_->rebuild(config_);
     settle();
     return true;
+}
+
+UpdateOutcome Supervisor::update_from_disk(const std::vector<std::string>& only, bool apply) {
+    UpdateOutcome outcome;
+    config::LoadResult loaded = read_config_again();
+    if (!loaded.config) {
+        outcome.errors = loaded.errors;
+        outcome.error = "the config on disk has " + std::to_string(loaded.errors.size()) + " error" +
+                        (loaded.errors.size() == 1 ? "" : "s") + "; nothing was changed, the running config stays";
+        for (const auto& error : loaded.errors) spdlog::error("{}", error.str());
+        spdlog::error("{}", outcome.error);
+        return outcome;
+    }
+    outcome.diff = diff_configs(config_, *loaded.config);
+    if (!apply || outcome.diff.empty()) {
+        outcome.ok = true;
+        if (apply) spdlog::info("update: the config on disk has no changes");
+        return outcome;
+    }
+    for (const auto& name : only)
+        if (!find(name) && !loaded.config->find_program(name)) {
+            outcome.error = "no such program '" + name + "' in the running or the new config";
+            return outcome;
+        }
+    if (!apply_config(std::move(*loaded.config), outcome.diff, only, outcome.error, outcome.affected)) {
+        outcome.error += "; nothing was changed";
+        spdlog::error("update: {}", outcome.error);
+        return outcome;
+    }
+    outcome.ok = true;
+    return outcome;
 }
 
 void Supervisor::forget_removed() {

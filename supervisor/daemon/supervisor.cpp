@@ -2,6 +2,8 @@
 #include "daemon/probes.h"
 #include "daemon/sockets.h"
 #include "daemon/env_file.h"
+#include "daemon/file_watch.h"
+#include "daemon/state_file.h"
 
 #include <algorithm>
 #include <dirent.h>
@@ -26,6 +28,7 @@ Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
     for (const auto& spec : config_.programs) add_slot(spec);
     probes_ = std::make_unique<Probes>(loop_, *this);
     sockets_ = std::make_unique<Sockets>(loop_, *this);
+    file_watch_ = std::make_unique<FileWatch>(loop_, *this);
 }
 
 Supervisor::~Supervisor() {
@@ -59,6 +62,7 @@ bool Supervisor::prepare(std::string& error) {
         }
         if (!slot.output->error().empty()) spdlog::warn("program {}: {}", name, slot.output->error());
     }
+    file_watch_->rebuild(config_);
     return true;
 }
 
@@ -489,9 +493,11 @@ spawn::SpawnResult Supervisor::launch(Program& program) {
     options.stderr_fd = slot->output->child_stderr();
     options.pass_fds = sockets_->fds_for(program);
     options.set_listen_pid = !options.pass_fds.empty() && spec.socket_protocol == config::SocketProtocol::Systemd;
+    options.parent_death_signal = SIGKILL; // no program outlives a killed svd
     spawn::SpawnResult result = spawn::spawn_process(options);
     if (result.ok()) {
         by_pid_[result.pid] = &program;
+        if (state_file_) state_file_->add(result.pid, spec.name);
         spdlog::info("{}: started, pid {}", spec.name, result.pid);
     } else {
         spdlog::error("{}: {}", spec.name, result.message);
@@ -594,6 +600,7 @@ void Supervisor::reap_children() {
         if (found == by_pid_.end()) continue; // an orphan we adopted as subreaper
         Program* program = found->second;
         by_pid_.erase(found);
+        if (state_file_) state_file_->remove(pid);
         // Whatever the leader left in its group goes with it: orphaned nginx
         // workers would otherwise keep serving from a held socket.
         kill(-pid, SIGKILL);

@@ -19,8 +19,19 @@
 
 namespace svd::daemon {
 
+class FileWatch;
 class Probes;
 class Sockets;
+class StateFile;
+
+/// What `svctl reread`/`update` (or watch_config) found and did.
+struct UpdateOutcome {
+    bool ok = false;
+    std::string error;                       ///< why nothing was applied
+    std::vector<config::ConfigError> errors; ///< config errors on disk
+    ConfigDiff diff;
+    std::vector<std::string> affected;       ///< started or restarted by the update
+};
 
 /// What a start/stop request waits for before its reply is sent.
 enum class Goal { Up, Down };
@@ -82,6 +93,10 @@ public:
     /// socket cannot be bound. `affected` receives the programs started or restarted.
     bool apply_config(config::Config next, const ConfigDiff& diff, const std::vector<std::string>& only,
                       std::string& error, std::vector<std::string>& affected);
+    /// Reads the config on disk, diffs it against the running one and, with
+    /// `apply`, applies it (only to `only` when not empty). A config with
+    /// errors changes nothing; the errors are kept for `svctl status`.
+    UpdateOutcome update_from_disk(const std::vector<std::string>& only, bool apply);
     const std::vector<config::ConfigError>& config_errors() const { return config_errors_; }
     void set_config_errors(std::vector<config::ConfigError> errors) { config_errors_ = std::move(errors); }
     void set_profile(std::string profile) { profile_ = std::move(profile); }
@@ -98,6 +113,9 @@ public:
     void changed(process::Program& program, process::State from) override;
     void probes_begin(process::Program& program) override;
     void probes_end(process::Program& program) override;
+
+    /// Where program process groups are recorded (see state_file.h); may be null.
+    void set_state_file(StateFile* state_file) { state_file_ = state_file; }
 
     /// SIGCHLD arrived: reap everything that exited.
     void reap_children();
@@ -154,6 +172,8 @@ private:
     std::vector<std::string> base_environment_;
     std::unique_ptr<Probes> probes_;
     std::unique_ptr<Sockets> sockets_;
+    std::unique_ptr<FileWatch> file_watch_;
+    StateFile* state_file_ = nullptr;
     bool shutting_down_ = false;
     bool settling_ = false;
     bool acting_ = false; ///< settle() is stopping a program itself: not a failure to follow

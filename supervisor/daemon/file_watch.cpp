@@ -1,0 +1,115 @@
+#include "daemon/file_watch.h"
+#include "daemon/supervisor.h"
+#include "watch/glob_match.h"
+
+#include <spdlog/spdlog.h>
+
+namespace svd::daemon {
+namespace {
+// Not a program name (those cannot contain spaces): the config's own owner tag.
+const std::string kConfigOwner = "config file";
+constexpr uint64_t kConfigDebounceMs = 250;
+constexpr uint64_t kProgramDebounceMs = 300;
+
+std::string base_name(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+} // namespace
+
+FileWatch::FileWatch(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
+
+FileWatch::~FileWatch() {
+    for (auto& [owner, timer] : timers_)
+        uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
+}
+
+void FileWatch::rebuild(const config::Config& config) {
+    program_globs_.clear();
+    config_patterns_.clear();
+    bool wanted = config.svd.watch_config;
+    for (const auto& program : config.programs) wanted = wanted || !program.watch.empty();
+    if (!wanted) {
+        watcher_.reset(); // nothing to watch: no inotify fd at all
+        return;
+    }
+    if (!watcher_)
+        watcher_ = std::make_unique<watch::InotifyWatcher>(
+            loop_, [this](const std::string& owner, const std::string& path) { changed(owner, path); });
+    watcher_->clear();
+    std::string warning;
+    if (config.svd.watch_config) {
+        config_patterns_.push_back(config.file);
+        for (const auto& pattern : config.svd.include) config_patterns_.push_back(pattern);
+        std::set<std::string> dirs;
+        for (const auto& pattern : config_patterns_) dirs.insert(watch::glob_root(pattern));
+        for (const auto& dir : dirs)
+            if (!watcher_->watch(kConfigOwner, dir, false, warning)) spdlog::warn("watch_config: {}", warning);
+    }
+    for (const auto& program : config.programs) {
+        if (program.watch.empty()) continue;
+        program_globs_[program.name] = program.watch;
+        std::set<std::string> roots;
+        for (const auto& pattern : program.watch) roots.insert(watch::glob_root(pattern));
+        for (const auto& root : roots)
+            if (!watcher_->watch(program.name, root, true, warning)) spdlog::warn("{}: watch: {}", program.name, warning);
+    }
+}
+
+void FileWatch::changed(const std::string& owner, const std::string& path) {
+    if (watch::is_editor_temp_file(base_name(path))) return;
+    if (owner == kConfigOwner) {
+        for (const auto& pattern : config_patterns_)
+            if (pattern == path || watch::glob_match(pattern, path)) {
+                debounce(owner, kConfigDebounceMs);
+                return;
+            }
+        return;
+    }
+    auto globs = program_globs_.find(owner);
+    if (globs == program_globs_.end()) return;
+    for (const auto& pattern : globs->second)
+        if (watch::glob_match(pattern, path) || pattern == path) {
+            last_change_[owner] = path;
+            debounce(owner, kProgramDebounceMs);
+            return;
+        }
+}
+
+void FileWatch::debounce(const std::string& owner, uint64_t delay_ms) {
+    uv_timer_t*& timer = timers_[owner];
+    if (!timer) {
+        timer = new uv_timer_t;
+        uv_timer_init(loop_, timer);
+    }
+    // Each event pushes the action back: one action per burst.
+    timer->data = this;
+    uv_timer_start(
+        timer,
+        [](uv_timer_t* handle) {
+            auto* self = static_cast<FileWatch*>(handle->data);
+            for (const auto& [owner, timer] : self->timers_)
+                if (timer == handle) {
+                    std::string name = owner; // fire() may rebuild the map
+                    self->fire(name);
+                    return;
+                }
+        },
+        delay_ms, 0);
+}
+
+void FileWatch::fire(const std::string& owner) {
+    if (owner == kConfigOwner) {
+        spdlog::info("watch_config: the config changed on disk; updating");
+        supervisor_.update_from_disk({}, true);
+        return;
+    }
+    process::Program* program = supervisor_.find(owner);
+    if (!program) return;
+    auto state = program->state();
+    if (!process::has_process(state) && state != process::State::Backoff) return;
+    spdlog::info("{}: {} changed; restarting (watch)", owner, last_change_[owner]);
+    supervisor_.restart({owner}, nullptr);
+}
+
+} // namespace svd::daemon

@@ -1,0 +1,233 @@
+#include "daemon/state_file.h"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace svd::daemon {
+namespace {
+
+constexpr const char* kHeader = "svd-state 1";
+
+std::string read_small_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string content;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return content;
+}
+
+/// Identifies this boot: pids and start times of another boot mean nothing.
+std::string boot_id() {
+    std::string id = read_small_file("/proc/sys/kernel/random/boot_id");
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id.empty() ? "unknown" : id;
+}
+
+struct ProcStat {
+    pid_t pid = 0;
+    char state = '?';
+    pid_t pgrp = 0;
+    unsigned long long start_time = 0;
+};
+
+bool read_proc_stat(pid_t pid, ProcStat& out) {
+    std::string text = read_small_file("/proc/" + std::to_string(pid) + "/stat");
+    // The command name (field 2) may hold spaces and parentheses: fields
+    // after it are counted from the last ')'.
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return false;
+    std::istringstream fields(text.substr(close + 1));
+    std::string field;
+    std::vector<std::string> values;
+    while (fields >> field && values.size() < 20) values.push_back(field);
+    if (values.size() < 20) return false;
+    out.pid = pid;
+    out.state = values[0].empty() ? '?' : values[0][0];
+    out.pgrp = static_cast<pid_t>(std::strtol(values[2].c_str(), nullptr, 10));
+    out.start_time = std::strtoull(values[19].c_str(), nullptr, 10);
+    return true;
+}
+
+std::vector<ProcStat> all_processes() {
+    std::vector<ProcStat> out;
+    DIR* proc = opendir("/proc");
+    if (!proc) return out;
+    while (dirent* entry = readdir(proc)) {
+        char* end = nullptr;
+        long pid = std::strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') continue;
+        ProcStat stat;
+        if (read_proc_stat(static_cast<pid_t>(pid), stat)) out.push_back(stat);
+    }
+    closedir(proc);
+    return out;
+}
+
+bool gone_or_zombie(pid_t pid) {
+    ProcStat stat;
+    return !read_proc_stat(pid, stat) || stat.state == 'Z' || stat.state == 'X';
+}
+
+} // namespace
+
+unsigned long long process_start_time(pid_t pid) {
+    ProcStat stat;
+    return read_proc_stat(pid, stat) ? stat.start_time : 0;
+}
+
+StateFile::StateFile(uv_loop_t* loop, std::string path)
+    : loop_(loop), path_(std::move(path)), boot_id_(boot_id()), check_(new uv_check_t) {
+    uv_check_init(loop_, check_);
+    check_->data = this;
+}
+
+StateFile::~StateFile() { close(); }
+
+void StateFile::close() {
+    if (!check_) return;
+    check_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(check_), [](uv_handle_t* handle) {
+        delete reinterpret_cast<uv_check_t*>(handle);
+    });
+    check_ = nullptr;
+}
+
+void StateFile::add(pid_t pgid, const std::string& name) {
+    groups_[pgid] = Group{process_start_time(pgid), name};
+    dirty_ = true;
+    // A check handle runs after the loop's next poll, once; an idle loop has
+    // it stopped, so it costs no wake-up.
+    if (check_)
+        uv_check_start(check_, [](uv_check_t* handle) {
+            if (auto* self = static_cast<StateFile*>(handle->data)) self->flush();
+        });
+}
+
+void StateFile::remove(pid_t pgid) {
+    if (groups_.erase(pgid) == 0) return;
+    dirty_ = true;
+    if (check_)
+        uv_check_start(check_, [](uv_check_t* handle) {
+            if (auto* self = static_cast<StateFile*>(handle->data)) self->flush();
+        });
+}
+
+void StateFile::flush() {
+    if (check_) uv_check_stop(check_);
+    if (!dirty_) return;
+    dirty_ = false;
+    if (groups_.empty()) {
+        ::unlink(path_.c_str());
+        return;
+    }
+    std::string text = std::string(kHeader) + " " + boot_id_ + "\n";
+    for (const auto& [pgid, group] : groups_)
+        text += std::to_string(pgid) + " " + std::to_string(group.start_time) + " " + group.name + "\n";
+    std::string temporary = path_ + ".new";
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        spdlog::warn("cannot write {}: {}", temporary, std::strerror(errno));
+        return;
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (done != text.size() || ::rename(temporary.c_str(), path_.c_str()) != 0) {
+        spdlog::warn("cannot write {}: {}", path_, std::strerror(errno));
+        ::unlink(temporary.c_str());
+    }
+}
+
+void StateFile::discard() {
+    groups_.clear();
+    dirty_ = false;
+    if (check_) uv_check_stop(check_);
+    ::unlink(path_.c_str());
+}
+
+int end_leftovers(const std::string& path) {
+    std::string text = read_small_file(path);
+    if (text.empty()) return 0;
+    std::istringstream lines(text);
+    std::string header;
+    std::getline(lines, header);
+    const std::string expected_header = std::string(kHeader) + " " + boot_id();
+    if (header != expected_header) {
+        // Another boot (or format): its pids are someone else's now.
+        ::unlink(path.c_str());
+        return 0;
+    }
+    struct Group {
+        pid_t pgid;
+        unsigned long long start_time;
+        std::string name;
+    };
+    std::vector<Group> groups;
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream fields(line);
+        Group group{};
+        if (fields >> group.pgid >> group.start_time >> group.name && group.pgid > 1) groups.push_back(group);
+    }
+    if (groups.empty()) {
+        ::unlink(path.c_str());
+        return 0;
+    }
+
+    const std::vector<ProcStat> processes = all_processes();
+    const pid_t self = getpid();
+    std::vector<pid_t> killed;
+    for (const Group& group : groups) {
+        // A live process with the leader's pid but another start time means
+        // the id was reused: that group is not ours.
+        bool reused = false;
+        for (const ProcStat& process : processes)
+            if (process.pid == group.pgid && process.start_time != group.start_time) reused = true;
+        if (reused) continue;
+        std::vector<pid_t> members;
+        for (const ProcStat& process : processes) {
+            if (process.pgrp != group.pgid || process.pid == self || process.state == 'Z') continue;
+            if (process.start_time < group.start_time) continue;
+            if (::kill(process.pid, SIGKILL) == 0) members.push_back(process.pid);
+        }
+        if (members.empty()) continue;
+        std::string pids;
+        for (pid_t pid : members) pids += (pids.empty() ? "" : " ") + std::to_string(pid);
+        spdlog::warn("{}: killed {} process{} left running by an svd that died: {}", group.name, members.size(),
+                     members.size() == 1 ? "" : "es", pids);
+        killed.insert(killed.end(), members.begin(), members.end());
+    }
+    // They are no children of ours: wait until the kernel has taken them
+    // down (and with them the sockets and files they held).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (pid_t pid : killed)
+        while (!gone_or_zombie(pid) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ::unlink(path.c_str());
+    return static_cast<int>(killed.size());
+}
+
+} // namespace svd::daemon
