@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -124,6 +125,7 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     // Sources are moved above every target first, so that placing fd i at
     // 3+i never clobbers a source still needed (libuv does the same).
     const int first_free = 3 + pass_count + 3;
+    const pid_t parent = getpid();
 
     pid_t pid = fork();
     if (pid < 0) {
@@ -137,6 +139,11 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     if (pid == 0) {
         // Child: async-signal-safe calls only from here on.
         setpgid(0, 0);
+        if (options.parent_death_signal > 0) {
+            prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
+            // The parent died between fork and prctl: the signal will never come.
+            if (getppid() != parent) _exit(127);
+        }
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -21,6 +21,11 @@ struct SpawnOptions {
     int stderr_fd = -1;             ///< -1: /dev/null
     std::vector<int> pass_fds;      ///< placed at 3, 4, ... in this order
     bool set_listen_pid = false;    ///< add LISTEN_PID=<the child's own pid>
+    /// Sent to the child by the kernel when the calling thread dies
+    /// (PR_SET_PDEATHSIG); 0: none. svd uses SIGKILL, so that a `kill -9` of
+    /// svd leaves no program behind. If the caller is already gone when the
+    /// child gets to set it, the child exits at once instead of exec'ing.
+    int parent_death_signal = 0;
 };
 
 /// Where the child gave up; the parent turns this into a message.
