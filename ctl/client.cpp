@@ -20,6 +20,7 @@ bool Client::connect(const std::string& path, std::string& error) {
         return false;
     }
     std::strcpy(address.sun_path, path.c_str());
+    path_ = path;
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
         error = std::string("socket: ") + std::strerror(errno);

@@ -4,8 +4,10 @@
 #include "control/server.h"
 #include "daemon/commands.h"
 #include "daemon/daemonize.h"
+#include "daemon/handover.h"
 #include "daemon/sockets.h"
 #include "daemon/state_file.h"
+#include "spawn/spawn.h"
 #include "daemon/supervisor.h"
 #include "daemon/tree.h"
 
@@ -28,6 +30,8 @@ struct Options {
     bool check = false;
     bool allow_root = false;
     std::string profile;
+    int adopt_state_fd = -1; ///< internal: set by svctl reload's re-exec
+    std::vector<std::string> argv;
 };
 
 const char* kUsage =
@@ -48,6 +52,7 @@ int parse_options(int argc, char** argv, Options& options) {
         else if (arg == "--profile" && i + 1 < argc) options.profile = argv[++i];
         else if (arg.rfind("--profile=", 0) == 0) options.profile = arg.substr(10);
         else if (arg == "--check") options.check = true;
+        else if (arg == "--adopt-state" && i + 1 < argc) options.adopt_state_fd = std::atoi(argv[++i]);
         else if (arg == "--allow-root") options.allow_root = true;
         else if (arg == "--version") {
             std::cout << "svd " << SVD_VERSION << "\n";
@@ -71,6 +76,37 @@ struct Daemon {
     std::unique_ptr<svd::daemon::Commands> commands;
     uv_signal_t sigchld{}, sigterm{}, sigint{}, sighup{}, sigusr1{};
     bool stopping = false;
+    svd::daemon::TreeLock* lock = nullptr;
+    std::vector<std::string> argv;
+    bool log_to_file = false;
+
+    /// svctl reload: hand everything over to a fresh image of svd.
+    void reload(const std::shared_ptr<svd::control::Client>& client) {
+        if (stopping) {
+            client->send(svd::control::error_reply("svd is shutting down"));
+            return;
+        }
+        auto loaded = supervisor->read_config_again();
+        if (!loaded.config) {
+            client->send(svd::control::error_reply("the config on disk has errors; svd keeps running as it is",
+                                                   "'svctl reread' lists them"));
+            return;
+        }
+        std::string error;
+        svd::daemon::HandoverFds fds{lock->fd(), server->listener_fd()};
+        int state_fd = svd::daemon::prepare_handover(*supervisor, fds, log_to_file, error);
+        if (state_fd < 0) {
+            client->send(svd::control::error_reply("reload failed: " + error));
+            return;
+        }
+        nlohmann::json reply = svd::control::ok_reply();
+        reply["pid"] = getpid();
+        client->send(reply);
+        svd::daemon::reexec(argv, state_fd, error);
+        // Still here: the exec failed, and nothing was given up.
+        svd::daemon::abandon_handover(*supervisor, fds, state_fd);
+        spdlog::error("reload failed, svd keeps running: {}", error);
+    }
 
     void begin_shutdown(std::function<void()> then) {
         if (stopping) {
@@ -133,6 +169,16 @@ void setup_logging(const svd::config::Config& config, bool to_file) {
 int main(int argc, char** argv) {
     Options options;
     if (int rc = parse_options(argc, argv, options); rc >= 0) return rc;
+    options.argv.assign(argv, argv + argc);
+    std::optional<nlohmann::json> handover;
+    if (options.adopt_state_fd >= 0) {
+        std::string why;
+        handover = svd::daemon::read_handover(options.adopt_state_fd, why);
+        if (!handover) {
+            std::cerr << "svd: reload: " << why << "\n";
+            return 1;
+        }
+    }
 
     if (getuid() == 0 && !options.allow_root && !options.check) {
         std::cerr << "svd: refusing to run as root. svd is built to run as an unprivileged service user\n"
@@ -164,28 +210,32 @@ int main(int argc, char** argv) {
     }
 
     svd::daemon::Detacher detacher;
-    if (options.daemon && !detacher.detach(error)) {
+    if (options.daemon && !handover && !detacher.detach(error)) {
         // Only the waiting parent gets here; it reports the child's verdict.
         if (!error.empty()) std::cerr << "svd: " << error << "\n";
         return error.empty() ? 0 : 1;
     }
 
     svd::daemon::TreeLock lock;
-    if (!lock.acquire(config.svd.run_dir + "/svd.lock", error)) {
+    if (handover) {
+        lock.adopt(handover->value("lock_fd", -1), config.svd.run_dir + "/svd.lock");
+    } else if (!lock.acquire(config.svd.run_dir + "/svd.lock", error)) {
         detacher.fail(error);
         std::cerr << "svd: " << error << "\n";
         return 1;
     }
 
-    setup_logging(config, options.daemon);
+    const bool log_to_file = options.daemon || (handover && handover->value("log_to_file", false));
+    setup_logging(config, log_to_file);
     signal(SIGPIPE, SIG_IGN);
     // Orphans of our programs (double-forking daemons, nginx workers) are
     // reparented to us instead of init, so they are reaped and accounted for.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    svd::spawn::raise_open_files_limit();
     // What an svd killed before us left running (see daemon/state_file.h);
     // the lock above makes sure that svd is dead, not busy.
     const std::string state_path = config.svd.run_dir + "/svd.state";
-    svd::daemon::end_leftovers(state_path);
+    if (!handover) svd::daemon::end_leftovers(state_path); // after a reload they are ours
 
     Daemon daemon;
     uv_loop_init(&daemon.loop);
@@ -194,6 +244,10 @@ int main(int argc, char** argv) {
     daemon.supervisor->set_state_file(&state_file);
     daemon.supervisor->set_profile(options.profile);
     daemon.loop.data = daemon.supervisor.get();
+    daemon.lock = &lock;
+    daemon.argv = options.argv;
+    daemon.log_to_file = log_to_file;
+    if (handover) daemon.supervisor->adopt_fds(*handover);
     if (!daemon.supervisor->prepare(error)) {
         spdlog::error("{}", error);
         detacher.fail(error);
@@ -205,7 +259,10 @@ int main(int argc, char** argv) {
         &daemon.loop, [&daemon](const std::shared_ptr<svd::control::Client>& client, const std::string& line) {
             daemon.commands->handle(client, line);
         });
-    if (!daemon.server->listen(config.svd.socket, error)) {
+    daemon.commands->on_reload([&daemon](const std::shared_ptr<svd::control::Client>& client) { daemon.reload(client); });
+    bool listening = handover ? daemon.server->adopt(handover->value("control_fd", -1), config.svd.socket, error)
+                              : daemon.server->listen(config.svd.socket, error);
+    if (!listening) {
         spdlog::error("{}", error);
         detacher.fail(error);
         return 1;
@@ -221,7 +278,12 @@ int main(int argc, char** argv) {
     spdlog::info("svd {} running, pid {}, config {}, control socket {}", SVD_VERSION, getpid(), config.file,
                  config.svd.socket);
     detacher.succeed();
-    daemon.supervisor->start_boot_programs();
+    std::set<std::string> adopted;
+    if (handover) {
+        adopted = daemon.supervisor->adopt_programs(*handover);
+        spdlog::info("reload: took over {} programs, their sockets and output pipes", adopted.size());
+    }
+    daemon.supervisor->start_boot_programs(adopted);
     daemon.supervisor->reap_children(); // anything that exited before the handler was installed
     uv_run(&daemon.loop, UV_RUN_DEFAULT);
     state_file.discard(); // every program was stopped

@@ -1,6 +1,7 @@
 #include "verbs/verbs.h"
 
 #include <iostream>
+#include <unistd.h>
 
 namespace svctl {
 
@@ -30,6 +31,29 @@ int run_pid(Context& context) {
     return result;
 }
 
+namespace {
+
+/// After `reload`, the new image answers on the same socket; wait for it.
+int await_reload(Context& context, long old_pid) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        Client probe;
+        std::string error;
+        if (probe.connect(context.client.path(), error) &&
+            probe.send({{"v", 1}, {"verb", "version"}, {"names", nlohmann::json::array()}}, error)) {
+            if (auto reply = probe.receive(error); reply && reply->value("ok", false)) {
+                std::cout << "svd re-executed (pid " << old_pid << ", now svd " << (*reply)["version"].get<std::string>()
+                          << "); programs and sockets were kept\n";
+                return kOk;
+            }
+        }
+        usleep(50 * 1000);
+    }
+    std::cerr << "svctl: svd did not answer after the reload; see its log\n";
+    return kFailed;
+}
+
+} // namespace
+
 int run_simple(Context& context) {
     int status = kOk;
     auto reply = ask(context, context.verb, context.args, nlohmann::json::object(), status);
@@ -44,6 +68,8 @@ int run_simple(Context& context) {
                   << (*reply)["protocol"].get<int>() << ")\n";
     } else if (context.verb == "shutdown") {
         std::cout << "svd stopped every program and is exiting\n";
+    } else if (context.verb == "reload") {
+        return await_reload(context, reply->value("pid", 0L));
     } else if (context.verb == "reopen") {
         std::cout << "log files reopened\n";
     } else if (context.verb == "sockets") {

@@ -153,6 +153,27 @@ bool Server::listen(const std::string& path, std::string& error) {
     return true;
 }
 
+bool Server::adopt(int fd, const std::string& path, std::string& error) {
+    listener_ = new uv_pipe_t;
+    uv_pipe_init(loop_, listener_, 0);
+    listener_->data = this;
+    int rc = uv_pipe_open(listener_, fd);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 512, on_connection);
+    if (rc < 0) {
+        error = "cannot take over the control socket " + path + ": " + uv_strerror(rc);
+        close();
+        return false;
+    }
+    path_ = path;
+    return true;
+}
+
+int Server::listener_fd() const {
+    uv_os_fd_t fd = -1;
+    if (!listener_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(listener_), &fd) != 0) return -1;
+    return fd;
+}
+
 void Server::close() {
     if (listener_) {
         uv_close(reinterpret_cast<uv_handle_t*>(listener_),

@@ -53,6 +53,12 @@ public:
     /// Binds and listens on `path` (a stale socket file is replaced). Creates the
     /// directory 0700 when missing. False and `error` on failure.
     bool listen(const std::string& path, std::string& error);
+    /// Listens on an already bound socket handed over across exec (svctl reload).
+    bool adopt(int fd, const std::string& path, std::string& error);
+    /// The listening fd, for the handover; -1 when not listening.
+    int listener_fd() const;
+    /// Forgets the socket file, so close() does not remove it (the next svd uses it).
+    void keep_socket_file() { path_.clear(); }
     void close();
     std::size_t client_count() const { return clients_.size(); }
 

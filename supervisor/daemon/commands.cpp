@@ -20,7 +20,7 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string> kVerbs = {"status", "start",   "stop",    "restart", "signal", "pid",
-                                         "tail",   "shutdown", "version", "sockets", "reopen", "reread", "update"};
+                                         "tail",   "shutdown", "version", "sockets", "reopen", "reread", "update", "reload"};
 
 json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std::string>& also = {}) {
     json reply = ok_reply();
@@ -66,6 +66,7 @@ void Commands::handle(const ClientPtr& client, const std::string& line) {
         else if (verb == "tail") tail(client, request);
         else if (verb == "shutdown") shutdown(client);
         else if (verb == "reread") reconfigure(client, request, false);
+        else if (verb == "reload" && reload_) reload_(client);
         else if (verb == "update") reconfigure(client, request, true);
         else if (verb == "version") {
             json reply = ok_reply();

@@ -21,6 +21,8 @@ public:
     Commands(Supervisor& supervisor, std::function<void(std::function<void()>)> request_shutdown);
 
     void handle(const std::shared_ptr<control::Client>& client, const std::string& line);
+    /// What `reload` does (re-execute svd); set by main, which owns the pieces.
+    void on_reload(std::function<void(const std::shared_ptr<control::Client>&)> reload) { reload_ = std::move(reload); }
 
 private:
     using ClientPtr = std::shared_ptr<control::Client>;
@@ -41,6 +43,7 @@ private:
 
     Supervisor& supervisor_;
     std::function<void(std::function<void()>)> request_shutdown_;
+    std::function<void(const std::shared_ptr<control::Client>&)> reload_;
 };
 
 } // namespace svd::daemon

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,6 +113,18 @@ bool Probes::open_notify_socket(const std::string& path, std::string& error) {
     if (path.size() >= sizeof address.sun_path) {
         error = "notify socket path too long: " + path;
         return false;
+    }
+    if (adopted_notify_fd_ >= 0) {
+        notify_fd_ = adopted_notify_fd_;
+        fcntl(notify_fd_, F_SETFD, FD_CLOEXEC);
+        notify_path_ = path;
+        notify_poll_ = new uv_poll_t;
+        uv_poll_init(loop_, notify_poll_, notify_fd_);
+        notify_poll_->data = this;
+        uv_poll_start(notify_poll_, UV_READABLE, [](uv_poll_t* poll, int, int) {
+            static_cast<Probes*>(poll->data)->on_notify();
+        });
+        return true;
     }
     notify_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (notify_fd_ < 0) {

@@ -29,6 +29,11 @@ public:
 
     /// Binds the datagram socket given to programs as NOTIFY_SOCKET.
     bool open_notify_socket(const std::string& path, std::string& error);
+    /// The notify socket handed over across exec; used instead of binding anew.
+    void adopt_notify_socket(int fd) { adopted_notify_fd_ = fd; }
+    int notify_fd() const { return notify_fd_; }
+    /// Keeps the socket file for the next svd (reload).
+    void keep_notify_file() { notify_path_.clear(); }
 
     void begin(process::Program& program);
     void end(process::Program& program);
@@ -65,6 +70,7 @@ private:
     std::map<pid_t, Attempt*> exec_attempts_;
     uv_poll_t* notify_poll_ = nullptr;
     int notify_fd_ = -1;
+    int adopted_notify_fd_ = -1;
     std::string notify_path_;
     friend struct Attempt;
 };

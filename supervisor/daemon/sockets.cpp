@@ -96,6 +96,14 @@ bool Sockets::bind_all(const config::Config& config, std::string& error) {
     for (const auto& spec : config.sockets) {
         Held held;
         held.spec = spec;
+        if (auto adopted = adopted_.find(spec.name); adopted != adopted_.end()) {
+            // Taken over from the svd we were exec'd from: never closed, no connection lost.
+            held.fd = adopted->second;
+            fcntl(held.fd, F_SETFD, FD_CLOEXEC);
+            adopted_.erase(adopted);
+            held_.emplace(spec.name, std::move(held));
+            continue;
+        }
         if (!bind_one(held, error)) {
             close_all();
             return false;
@@ -103,7 +111,19 @@ bool Sockets::bind_all(const config::Config& config, std::string& error) {
         spdlog::info("socket {}: listening on {}", spec.name, spec.listen);
         held_.emplace(spec.name, std::move(held));
     }
+    for (auto& [name, fd] : adopted_) close(fd); // no longer in the config
+    adopted_.clear();
     return true;
+}
+
+std::map<std::string, int> Sockets::held_fds() const {
+    std::map<std::string, int> fds;
+    for (const auto& [name, held] : held_) fds[name] = held.fd;
+    return fds;
+}
+
+void Sockets::release_for_handover() {
+    for (auto& [name, held] : held_) disarm(held);
 }
 
 bool Sockets::apply(const config::Config& next, const ConfigDiff& diff, std::string& error) {

@@ -28,6 +28,13 @@ public:
     /// Binds every [socket.*]. On failure nothing stays bound and `error`
     /// names the socket, its address and the programs that wanted it.
     bool bind_all(const config::Config& config, std::string& error);
+    /// Sockets handed over across exec (svctl reload), by name: bind_all
+    /// uses them instead of binding when the address is the same.
+    void adopt(std::map<std::string, int> fds) { adopted_ = std::move(fds); }
+    /// name → fd of every held socket, for the handover.
+    std::map<std::string, int> held_fds() const;
+    /// Closes the fds without removing UNIX socket files (the next svd holds them).
+    void release_for_handover();
     /// Closes everything and removes UNIX socket files.
     void close_all();
     /// Brings the held sockets in line with `next`: binds added ones and the
@@ -66,6 +73,7 @@ private:
     const config::Config* config_ = nullptr;
     std::map<std::string, Held> held_;
     std::set<std::string> demanded_;
+    std::map<std::string, int> adopted_;
 };
 
 } // namespace svd::daemon

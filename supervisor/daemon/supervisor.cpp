@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <cerrno>
@@ -294,12 +295,22 @@ void Supervisor::shutdown(std::function<void()> done) {
     settle();
 }
 
-void Supervisor::start_boot_programs() {
+void Supervisor::start_boot_programs(const std::set<std::string>& adopted) {
     std::vector<std::string> boot;
-    for (const auto& spec : config_.programs)
+    for (const auto& spec : config_.programs) {
         // On-demand programs are armed now (settle() waits for the first connection).
-        if (spec.start == config::StartMode::Boot || spec.start == config::StartMode::OnDemand)
-            boot.push_back(spec.name);
+        if (spec.start != config::StartMode::Boot && spec.start != config::StartMode::OnDemand) continue;
+        // Adopted across a reload: left as they were, except that an on-demand
+        // program still waiting for its first connection is armed again.
+        if (adopted.count(spec.name)) {
+            Program* program = find(spec.name);
+            bool waiting_for_demand = spec.start == config::StartMode::OnDemand && program &&
+                                      !process::has_process(program->state()) &&
+                                      program->state() != State::Fatal;
+            if (!waiting_for_demand) continue;
+        }
+        boot.push_back(spec.name);
+    }
     start(boot, nullptr);
 }
 
@@ -553,27 +564,48 @@ void Supervisor::changed(Program& program, State from) {
 void Supervisor::probes_begin(Program& program) { probes_->begin(program); }
 void Supervisor::probes_end(Program& program) { probes_->end(program); }
 
+namespace {
+
+/// The whole of a small /proc file, empty when it is gone. Plain read(2):
+/// an ifstream throws from underflow (ESRCH) when the process exits while
+/// it is being read, which took svd down during `stop all`.
+std::string read_proc_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string content;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return content;
+}
+
+} // namespace
+
 void Supervisor::sweep_orphans(const std::string& name) {
-    const pid_t self = getpid();
     const std::string tag = "SVD_PROGRAM=" + name;
-    DIR* proc = opendir("/proc");
-    if (!proc) return;
-    while (dirent* entry = readdir(proc)) {
-        pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    // Our direct children, from the kernel's own lists (one small read per
+    // thread), not a scan of every process on the machine: this runs at
+    // every reap, and reading /proc/*/stat for 1,000 programs times 1,000
+    // reaps made `stop all` take seconds.
+    std::vector<pid_t> children;
+    if (DIR* tasks = opendir("/proc/self/task")) {
+        while (dirent* task = readdir(tasks)) {
+            if (task->d_name[0] == '.') continue;
+            std::istringstream list(read_proc_file(std::string("/proc/self/task/") + task->d_name + "/children"));
+            pid_t pid = 0;
+            while (list >> pid) children.push_back(pid);
+        }
+        closedir(tasks);
+    }
+    for (pid_t pid : children) {
         if (pid <= 0 || by_pid_.count(pid)) continue;
-        std::string base = std::string("/proc/") + entry->d_name;
-        // Only our own direct children: an orphan reparented to us.
-        std::ifstream stat(base + "/stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-        auto close_paren = text.rfind(')');
-        if (close_paren == std::string::npos) continue;
-        std::istringstream fields(text.substr(close_paren + 2));
-        char state = 0;
-        pid_t parent = 0;
-        fields >> state >> parent;
-        if (parent != self || state == 'Z') continue;
-        std::ifstream environ_file(base + "/environ", std::ios::binary);
-        std::string environment((std::istreambuf_iterator<char>(environ_file)), std::istreambuf_iterator<char>());
+        // A zombie's environ reads empty: it is reaped, not killed.
+        std::string environment = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
         std::size_t at = 0;
         bool tagged = false;
         while (at < environment.size()) {
@@ -587,7 +619,6 @@ void Supervisor::sweep_orphans(const std::string& name) {
         kill(pid, SIGKILL);
         kill(-pid, SIGKILL); // and its own group, if it leads one
     }
-    closedir(proc);
 }
 
 void Supervisor::reap_children() {

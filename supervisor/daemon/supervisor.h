@@ -10,6 +10,7 @@
 #include "process/program.h"
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <memory>
 #include <set>
@@ -50,8 +51,16 @@ public:
 
     /// Binds sockets and opens outputs. False with `error` on failure.
     bool prepare(std::string& error);
-    /// Starts every program with start = "boot", in dependency order.
-    void start_boot_programs();
+    /// Starts every program with start = "boot", in dependency order, but
+    /// those in `adopted` (already running when svd re-executed).
+    void start_boot_programs(const std::set<std::string>& adopted = {});
+
+    // svctl reload (see daemon/handover.h).
+    nlohmann::json export_state() const;
+    /// Before prepare(): use the handed-over sockets and pipes instead of new ones.
+    void adopt_fds(const nlohmann::json& state);
+    /// After prepare(): take over the programs' states and pids. Returns their names.
+    std::set<std::string> adopt_programs(const nlohmann::json& state);
 
     /// Names known to svd, in config order.
     std::vector<std::string> names() const;

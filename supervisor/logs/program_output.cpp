@@ -13,12 +13,13 @@ const char* to_string(Stream stream) { return stream == Stream::Stdout ? "stdout
 
 namespace {
 
+// One buffer for every reader: the loop is single-threaded and each chunk is
+// written out before the next read.
+char read_buffer[256 * 1024];
+
 void alloc_buffer(uv_handle_t*, size_t, uv_buf_t* buf) {
-    // One buffer for every reader: the loop is single-threaded and each
-    // chunk is written out before the next read.
-    static char buffer[256 * 1024];
-    buf->base = buffer;
-    buf->len = sizeof buffer;
+    buf->base = read_buffer;
+    buf->len = sizeof read_buffer;
 }
 
 /// "2026-11-25T01:02:03.456Z " for log.timestamps.
@@ -38,11 +39,9 @@ std::string timestamp_now() {
 ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir,
                              const config::LogOptions& options)
     : loop_(loop), name_(std::move(name)), log_dir_(std::move(log_dir)), options_(options) {
-    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options.max_size, options.keep,
-                                            options.rotate_every, options.compress, options.rotate_interval);
+    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options, loop_);
     if (options.stderr_mode == config::StderrMode::Separate)
-        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options.max_size, options.keep,
-                                                options.rotate_every, options.compress, options.rotate_interval);
+        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options, loop_);
 }
 
 ProgramOutput::~ProgramOutput() {
@@ -65,8 +64,19 @@ std::uint64_t ProgramOutput::dropped_bytes() const {
     return stdout_log_->dropped_bytes() + (stderr_log_ ? stderr_log_->dropped_bytes() : 0);
 }
 
+void ProgramOutput::adopt_pipes(int stdout_read, int stdout_write, int stderr_read, int stderr_write) {
+    stdout_pipe_[0] = stdout_read;
+    stdout_pipe_[1] = stdout_write;
+    stderr_pipe_[0] = stderr_read;
+    stderr_pipe_[1] = stderr_write;
+}
+
 bool ProgramOutput::open_pipe(int fds[2], Reader& reader) {
-    if (pipe2(fds, O_CLOEXEC) != 0) {
+    if (fds[0] >= 0 && fds[1] >= 0) {
+        // Handed over across exec (svctl reload): the programs still write into it.
+        fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    } else if (pipe2(fds, O_CLOEXEC) != 0) {
         error_ = std::string("pipe: ") + std::strerror(errno);
         return false;
     }
@@ -84,11 +94,26 @@ bool ProgramOutput::open() {
     if (stderr_log_ && !stderr_log_->open()) error_ = stderr_log_->error();
     if (!open_pipe(stdout_pipe_, stdout_reader_)) return false;
     stdout_open_ = true;
-    if (options_.stderr_mode == config::StderrMode::Separate) {
+    // An adopted stderr pipe is drained even if the new config merges:
+    // a program still writing into it must never block.
+    if (options_.stderr_mode == config::StderrMode::Separate || stderr_pipe_[0] >= 0) {
         if (!open_pipe(stderr_pipe_, stderr_reader_)) return false;
         stderr_open_ = true;
     }
     return true;
+}
+
+void ProgramOutput::drain(Reader& reader) {
+    // uv_close discards what is still in the pipe: whatever the program wrote
+    // last (it exited just before svd stopped) goes to the file first.
+    uv_os_fd_t fd = -1;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&reader.handle), &fd) != 0) return;
+    for (;;) {
+        ssize_t n = ::read(fd, read_buffer, sizeof read_buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return; // EAGAIN: empty (the read end is non-blocking)
+        deliver(reader, std::string_view(read_buffer, static_cast<std::size_t>(n)));
+    }
 }
 
 void ProgramOutput::close(std::function<void()> done) {
@@ -97,6 +122,8 @@ void ProgramOutput::close(std::function<void()> done) {
             ::close(*fd);
             *fd = -1;
         }
+    if (stdout_open_) drain(stdout_reader_);
+    if (stderr_open_) drain(stderr_reader_);
     auto remaining = std::make_shared<int>((stdout_open_ ? 1 : 0) + (stderr_open_ ? 1 : 0));
     if (*remaining == 0) {
         done();
@@ -125,12 +152,13 @@ void ProgramOutput::close(std::function<void()> done) {
 
 void ProgramOutput::reconfigure(const config::LogOptions& options) {
     options_ = options;
-    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options.max_size, options.keep,
-                                            options.rotate_every, options.compress, options.rotate_interval);
+    // The drop count is the program's, not the file object's: it carries over.
+    std::uint64_t dropped = dropped_bytes();
+    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options, loop_);
+    stdout_log_->add_dropped(dropped);
     if (!stdout_log_->open()) error_ = stdout_log_->error();
     if (options.stderr_mode == config::StderrMode::Separate) {
-        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options.max_size, options.keep,
-                                                options.rotate_every, options.compress, options.rotate_interval);
+        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options, loop_);
         if (!stderr_log_->open()) error_ = stderr_log_->error();
         if (!stderr_open_ && open_pipe(stderr_pipe_, stderr_reader_)) stderr_open_ = true;
     } else {
@@ -164,11 +192,15 @@ void ProgramOutput::deliver(Reader& reader, std::string_view data) {
     std::string_view out = data;
     if (options_.timestamps) {
         stamp_buffer_.clear();
-        std::string stamp = timestamp_now();
-        for (char c : data) {
+        const std::string stamp = timestamp_now();
+        std::size_t start = 0;
+        while (start < data.size()) {
             if (reader.at_line_start) stamp_buffer_ += stamp;
-            stamp_buffer_ += c;
-            reader.at_line_start = c == '\n';
+            std::size_t newline = data.find('\n', start);
+            std::size_t end = newline == std::string_view::npos ? data.size() : newline + 1;
+            stamp_buffer_.append(data.substr(start, end - start));
+            reader.at_line_start = newline != std::string_view::npos;
+            start = end;
         }
         out = stamp_buffer_;
     }

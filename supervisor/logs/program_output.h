@@ -8,6 +8,7 @@
 #include "config/model.h"
 #include "logs/log_file.h"
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +29,11 @@ public:
     ProgramOutput(const ProgramOutput&) = delete;
     ProgramOutput& operator=(const ProgramOutput&) = delete;
 
+    /// Pipes handed over across exec (svctl reload), used by open() instead
+    /// of new ones; -1 for a pipe that did not exist.
+    void adopt_pipes(int stdout_read, int stdout_write, int stderr_read, int stderr_write);
+    /// {stdout read, stdout write, stderr read, stderr write}, -1 where none.
+    std::array<int, 4> pipe_fds() const { return {stdout_pipe_[0], stdout_pipe_[1], stderr_pipe_[0], stderr_pipe_[1]}; }
     /// Creates the pipes and opens the files. False and error() on failure.
     bool open();
     /// Write ends for the child: -1 means /dev/null (discarded).
@@ -57,6 +63,8 @@ private:
     };
     bool open_pipe(int fds[2], Reader& reader);
     void deliver(Reader& reader, std::string_view data);
+    /// Reads what is left in the pipe, without waiting.
+    void drain(Reader& reader);
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
     uv_loop_t* loop_;

@@ -251,6 +251,47 @@ void Program::on_ready() {
     enter(State::Running);
 }
 
+Program::Adopted Program::snapshot() const {
+    return {state_, pid_, message_, ready_, completed_, last_wait_status_, restarts_, failed_starts_,
+            started_at_, state_since_};
+}
+
+void Program::adopt(const Adopted& adopted) {
+    State from = state_;
+    state_ = adopted.state;
+    pid_ = adopted.pid;
+    message_ = adopted.message;
+    ready_ = adopted.ready;
+    completed_ = adopted.completed;
+    last_wait_status_ = adopted.last_wait_status;
+    restarts_ = adopted.restarts;
+    failed_starts_ = adopted.failed_starts;
+    started_at_ = adopted.started_at;
+    state_since_ = adopted.state_since;
+    // Timers died with the old image: give each waiting state its full time again.
+    switch (state_) {
+    case State::Starting:
+        host_.probes_begin(*this);
+        if (spec_.ready.kind == config::Probe::Kind::None && spec_.type == config::ProgramType::Longrun)
+            host_.set_timer(*this, spec_.start_grace);
+        else if (spec_.ready.kind != config::Probe::Kind::None)
+            host_.set_timer(*this, spec_.ready.timeout);
+        break;
+    case State::Stopping:
+        host_.set_timer(*this, spec_.stop_timeout);
+        break;
+    case State::Backoff:
+        host_.set_timer(*this, spec_.backoff.initial);
+        break;
+    case State::Waiting:
+        state_ = State::Stopped; // the new svd decides again what to wait for
+        break;
+    default:
+        break;
+    }
+    host_.changed(*this, from);
+}
+
 void Program::on_health(bool healthy) {
     if (healthy_ == healthy) return;
     healthy_ = healthy;

@@ -77,6 +77,24 @@ public:
     /// Stops then starts again; starts at once when not running.
     void restart();
 
+    /// What a Program was in the svd we were exec'd from (svctl reload).
+    struct Adopted {
+        State state = State::Stopped;
+        pid_t pid = 0;
+        std::string message;
+        bool ready = false;
+        bool completed = false;
+        std::optional<int> last_wait_status;
+        int restarts = 0;
+        int failed_starts = 0;
+        Clock::time_point started_at{};
+        Clock::time_point state_since{};
+    };
+    /// Takes over that state without touching the process; re-arms the
+    /// timer the state needs (grace, readiness, stop or backoff).
+    void adopt(const Adopted& adopted);
+    Adopted snapshot() const;
+
     /// The process with our pid was reaped.
     void on_exit(int wait_status);
     /// The program's timer fired.

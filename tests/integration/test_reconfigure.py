@@ -203,3 +203,53 @@ class EnvironmentTest(SvdTestCase):
         status = self.status()
         self.assertIn("debugger", status)
         self.assertEqual(json.loads(self.svctl("status", "--json").stdout)[0]["name"], "web")
+
+
+class ReloadTest(SvdTestCase):
+    def test_reload_keeps_children_sockets_and_output(self):
+        import socket as sockets
+        import threading
+        probe = sockets.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        server = ('["python3", "-c", "import socket,os\\ns=socket.socket(fileno=3)\\nwhile True:\\n'
+                  ' c,_=s.accept(); c.sendall(str(os.getpid()).encode()); c.close()", "' + self.marker + '"]')
+        self.write_config(f'[socket.web]\nlisten = "127.0.0.1:{port}"\n'
+                          f'[program.web]\ncommand = {server}\nsockets = ["web"]\nstart_grace = "200ms"\n'
+                          f'[program.talker]\ncommand = ["sh", "-c", "while true; do echo tick; sleep 0.1; done", '
+                          f'"{self.marker}"]\nstart_grace = "200ms"\n')
+        self.start_svd()
+        self.wait_state("web", "RUNNING")
+        before = {name: p["pid"] for name, p in self.status().items()}
+        svd_pid = int(self.svctl("pid").stdout)
+        results = {}
+        running = True
+
+        def load():
+            while running:
+                try:
+                    with sockets.create_connection(("127.0.0.1", port), timeout=5) as c:
+                        key = "ok" if int(c.recv(100)) == before["web"] else "other pid"
+                except Exception as error:
+                    key = type(error).__name__
+                results[key] = results.get(key, 0) + 1
+        thread = threading.Thread(target=load)
+        thread.start()
+        time.sleep(0.5)
+        result = self.svctl("reload")
+        self.assertIn("re-executed", result.stdout)
+        time.sleep(0.5)
+        running = False
+        thread.join()
+        self.assertEqual(set(results), {"ok"}, results)
+        self.assertEqual(int(self.svctl("pid").stdout), svd_pid)
+        self.assertEqual({name: p["pid"] for name, p in self.status().items()}, before)
+        self.assertIn("took over 2 programs", self.svd_output())
+        # Output keeps flowing into the same log after the reload.
+        log = os.path.join(self.dir, "var", "log", "talker.log")
+        size = os.path.getsize(log)
+        wait_for(lambda: os.path.getsize(log) > size, what="talker's output after the reload")
+        # And the new image still supervises: a stop works and leaves nothing.
+        self.svctl("stop", "all")
+        self.assertFalse(os.path.exists(f"/proc/{before['talker']}"))
