@@ -20,6 +20,12 @@ public:
     /// Takes an exclusive flock on `path` and writes our pid into it.
     /// Fails, naming the running svd's pid, when another holds it.
     bool acquire(const std::string& path, std::string& error);
+    /// Takes over a lock held by the svd we were exec'd from (svctl reload).
+    void adopt(int fd, const std::string& path) {
+        fd_ = fd;
+        path_ = path;
+    }
+    int fd() const { return fd_; }
 
 private:
     int fd_ = -1;

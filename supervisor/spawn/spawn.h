@@ -1,8 +1,10 @@
-// fork + exec written by hand, because the child must run a little code of
+// clone + exec written by hand, because the child must run a little code of
 // ours between the two: LISTEN_PID has to be the child's own pid, and fds
 // have to land on 3, 4, ... exactly. Everything is allocated in the parent;
-// the child only makes async-signal-safe system calls and reports a failure
-// as (stage, errno) through a CLOEXEC pipe.
+// the child only makes async-signal-safe system calls. Like posix_spawn, the
+// child shares the parent's memory until it execs (CLONE_VM | CLONE_VFORK:
+// no page tables copied, no copy-on-write faults afterwards), and reports a
+// failure as (stage, errno) by writing it there before _exit(127).
 #pragma once
 
 #include <optional>
@@ -44,6 +46,13 @@ struct SpawnResult {
 /// has exec'd (or failed to): an exec failure is reported here, never as a
 /// mysterious exit code. Never throws.
 SpawnResult spawn_process(const SpawnOptions& options);
+
+/// Raises this process's soft limit on open files to its hard limit: svd holds
+/// a pipe per program and a socket per client, and 1,024 (the usual soft
+/// limit) is too few for a thousand of either. Children get the original
+/// limit back before exec, since some programs still use select(). Call once,
+/// before spawning.
+void raise_open_files_limit();
 
 /// Finds `name` like execvp would, in the colon-separated `path_list`.
 /// A name containing '/' is returned as is. Empty when nothing executable is found.
