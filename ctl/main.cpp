@@ -32,6 +32,9 @@ const char* kUsage =
     "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
 
 /// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
+/// Errors of a config svctl could still find the socket in; shown if svd is not running either.
+std::vector<std::string> config_errors;
+
 bool find_socket(const std::string& socket_flag, const std::string& config_flag, std::string& path) {
     if (!socket_flag.empty()) {
         path = socket_flag;
@@ -47,6 +50,7 @@ bool find_socket(const std::string& socket_flag, const std::string& config_flag,
     if (!loaded.config && !loaded.socket.empty()) {
         // A broken drop-in must not lock the user out: svd runs the last good config.
         path = loaded.socket;
+        for (const auto& error : loaded.errors) config_errors.push_back(error.str());
         return true;
     }
     if (!loaded.config) {
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
         std::string arg = argv[i];
         if ((arg == "--socket" || arg == "-s") && i + 1 < argc) socket_flag = argv[++i];
         else if ((arg == "--config" || arg == "-c") && i + 1 < argc) config_flag = argv[++i];
+        else if (arg.rfind("--config=", 0) == 0) config_flag = arg.substr(9);
+        else if (arg.rfind("--socket=", 0) == 0) socket_flag = arg.substr(9);
         else if (arg == "--json") json = true;
         else if (arg == "--help" || arg == "-h" || arg == "help") {
             std::cout << kUsage;
@@ -117,6 +123,10 @@ int main(int argc, char** argv) {
         if (!find_socket(socket_flag, config_flag, socket_path)) return false;
         if (!client.connect(socket_path, error)) {
             std::cerr << "svctl: " << error << "\n";
+            if (!config_errors.empty()) {
+                std::cerr << "and the config has errors:\n";
+                for (const auto& line : config_errors) std::cerr << "  " << line << "\n";
+            }
             return false;
         }
         return true;

@@ -11,7 +11,8 @@ from svdtest import SvdTestCase, wait_for
 def program(name, marker, extra=""):
     """A program that records its environment and sleeps; `marker` tags it."""
     return (f'[program.{name}]\n'
-            f'command = ["sh", "-c", "env > $SVD_HOME/{name}.env; exec sleep 1000", "{marker}"]\n'
+            f'command = ["sh", "-c", "env > $SVD_HOME/{name}.env.new && mv $SVD_HOME/{name}.env.new $SVD_HOME/{name}.env; '
+            f'exec sleep 1000", "{marker}"]\n'
             f'start_grace = "200ms"\n{extra}\n')
 
 
