@@ -428,6 +428,10 @@ private:
                               "hand if the program can take a systemd socket");
             return;
         }
+        if (name.empty()) {
+            note(file, section.line, "keys before the first [section]: supervisord refuses them; ignored");
+            return;
+        }
         if (!starts_with(name, "program:")) {
             note(file, section.line, "[" + name + "]: not a section supervisord knows; ignored");
             return;
@@ -442,7 +446,8 @@ private:
         out.where = file.path + ":" + std::to_string(ini.line);
         auto key_note = [&](const std::string& key, const std::string& message) {
             const IniValue* value = ini.find(key);
-            note(file, value ? value->line : ini.line, out.label + " " + key + "=" + (value ? value->text : "") + ": " + message);
+            if (!value) note(file, ini.line, out.label + " " + message);
+            else note(file, value->line, out.label + " " + key + "=" + value->text + ": " + message);
         };
         auto key_fail = [&](const std::string& key, const std::string& message) {
             const IniValue* value = ini.find(key);
@@ -501,7 +506,7 @@ private:
             if (!process) return;
             out.processes.push_back(std::move(*process));
             if (expander.uses_host && first)
-                key_note("command", std::string("%(host_node_name)s was replaced by this host's name, ") + host);
+                note(file, ini.line, out.label + " %(host_node_name)s was replaced by this host's name, " + host);
         }
         if (numprocs > 1) {
             std::string names;
@@ -526,7 +531,9 @@ private:
         if (!name) return key_fail("process_name", why), std::nullopt;
         process.name = svd_name(*name);
         if (process.name != *name && first)
-            key_note("process_name", "svd names use letters, digits, '_', '.' and '-': renamed to " + process.name);
+            key_note("process_name", (*name == "all" ? std::string("svctl uses 'all' for every program")
+                                                     : std::string("svd names use letters, digits, '_', '.' and '-'")) +
+                                         ": renamed to " + process.name);
         if (!valid_svd_name(process.name)) return key_fail("process_name", "not a valid svd name"), std::nullopt;
         for (const std::string& taken : names_taken_)
             if (taken == process.name)
