@@ -586,19 +586,23 @@ std::string read_proc_file(const std::string& path) {
 
 } // namespace
 
-void Supervisor::sweep_orphans(const std::string& name) {
-    const std::string tag = "SVD_PROGRAM=" + name;
+void Supervisor::sweep_orphans(const std::set<std::string>& names) {
+    static const std::string kTag = "SVD_PROGRAM=";
     // Our direct children, from the kernel's own lists (one small read per
-    // thread), not a scan of every process on the machine: this runs at
-    // every reap, and reading /proc/*/stat for 1,000 programs times 1,000
+    // thread), not a scan of every process on the machine, and once per
+    // batch of reaps: reading /proc/*/stat for 1,000 programs times 1,000
     // reaps made `stop all` take seconds.
     std::vector<pid_t> children;
     if (DIR* tasks = opendir("/proc/self/task")) {
         while (dirent* task = readdir(tasks)) {
             if (task->d_name[0] == '.') continue;
-            std::istringstream list(read_proc_file(std::string("/proc/self/task/") + task->d_name + "/children"));
-            pid_t pid = 0;
-            while (list >> pid) children.push_back(pid);
+            std::string list = read_proc_file(std::string("/proc/self/task/") + task->d_name + "/children");
+            const char* at = list.c_str();
+            char* end = nullptr;
+            for (long pid = std::strtol(at, &end, 10); end != at; pid = std::strtol(at, &end, 10)) {
+                children.push_back(static_cast<pid_t>(pid));
+                at = end;
+            }
         }
         closedir(tasks);
     }
@@ -607,14 +611,15 @@ void Supervisor::sweep_orphans(const std::string& name) {
         // A zombie's environ reads empty: it is reaped, not killed.
         std::string environment = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
         std::size_t at = 0;
-        bool tagged = false;
+        std::string name;
         while (at < environment.size()) {
             std::size_t end = environment.find('\0', at);
             if (end == std::string::npos) end = environment.size();
-            if (environment.compare(at, end - at, tag) == 0) tagged = true;
+            if (environment.compare(at, kTag.size(), kTag) == 0)
+                name = environment.substr(at + kTag.size(), end - at - kTag.size());
             at = end + 1;
         }
-        if (!tagged) continue;
+        if (name.empty() || !names.count(name)) continue;
         spdlog::warn("{}: pid {} escaped its process group; killing it with the program", name, pid);
         kill(pid, SIGKILL);
         kill(-pid, SIGKILL); // and its own group, if it leads one
@@ -622,6 +627,7 @@ void Supervisor::sweep_orphans(const std::string& name) {
 }
 
 void Supervisor::reap_children() {
+    std::set<std::string> exited;
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -636,9 +642,10 @@ void Supervisor::reap_children() {
         // workers would otherwise keep serving from a held socket.
         kill(-pid, SIGKILL);
         spdlog::info("{}: pid {} {}", program->name(), pid, process::describe_wait_status(status));
-        sweep_orphans(program->name());
+        exited.insert(program->name());
         program->on_exit(status);
     }
+    if (!exited.empty()) sweep_orphans(exited);
     settle();
 }
 

@@ -160,10 +160,10 @@ private:
     void make_followers_follow(const std::string& name);
     std::optional<Outcome> verdict(Goal goal, const std::string& name);
     std::vector<std::string> build_environment(const process::Program& program) const;
-    /// Kills processes that escaped `name`'s process group (double fork +
-    /// setsid) and were adopted by svd as subreaper; they are recognised by
-    /// the SVD_PROGRAM=name every child of that program inherits.
-    void sweep_orphans(const std::string& name);
+    /// Kills processes that escaped the process groups of `names` (double
+    /// fork + setsid) and were adopted by svd as subreaper; they are
+    /// recognised by the SVD_PROGRAM=name every child of a program inherits.
+    void sweep_orphans(const std::set<std::string>& names);
 
     uv_loop_t* loop_;
     config::Config config_;

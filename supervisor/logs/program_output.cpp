@@ -34,6 +34,18 @@ std::string timestamp_now() {
     return text;
 }
 
+/// The length of data without a UTF-8 character cut off at its end.
+std::size_t complete_utf8(std::string_view data) {
+    const std::size_t size = data.size();
+    for (std::size_t back = 1; back <= 4 && back <= size; ++back) {
+        const auto byte = static_cast<unsigned char>(data[size - back]);
+        if ((byte & 0xC0) == 0x80) continue; // a continuation byte: look further back
+        const std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+        return length > back ? size - back : size;
+    }
+    return size; // not UTF-8 at all: let the JSON encoder replace it
+}
+
 } // namespace
 
 ProgramOutput::ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir,
@@ -205,11 +217,23 @@ void ProgramOutput::deliver(Reader& reader, std::string_view data) {
         out = stamp_buffer_;
     }
     file.write(out);
-    // Copy: a subscriber may unsubscribe (client gone) while we iterate.
-    if (!subscribers_.empty()) {
-        auto subscribers = subscribers_;
-        for (auto& [id, subscriber] : subscribers) subscriber(reader.stream, out);
+    if (subscribers_.empty()) {
+        reader.utf8_carry.clear();
+        return;
     }
+    std::string joined;
+    if (!reader.utf8_carry.empty()) {
+        joined = reader.utf8_carry;
+        joined.append(out);
+        out = joined;
+    }
+    const std::size_t whole = complete_utf8(out);
+    reader.utf8_carry.assign(out.substr(whole));
+    out = out.substr(0, whole);
+    if (out.empty()) return;
+    // Copy: a subscriber may unsubscribe (client gone) while we iterate.
+    auto subscribers = subscribers_;
+    for (auto& [id, subscriber] : subscribers) subscriber(reader.stream, out);
 }
 
 } // namespace svd::logs

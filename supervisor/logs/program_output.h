@@ -22,6 +22,7 @@ const char* to_string(Stream stream);
 
 class ProgramOutput {
 public:
+    /// Gets what the program wrote, cut only between UTF-8 characters.
     using Subscriber = std::function<void(Stream, std::string_view)>;
 
     ProgramOutput(uv_loop_t* loop, std::string name, std::string log_dir, const config::LogOptions& options);
@@ -60,6 +61,9 @@ private:
         Stream stream;
         uv_pipe_t handle;
         bool at_line_start = true;
+        /// The start of a UTF-8 character cut by the end of a read, held
+        /// back from followers (JSON wants whole characters) until the rest comes.
+        std::string utf8_carry;
     };
     bool open_pipe(int fds[2], Reader& reader);
     void deliver(Reader& reader, std::string_view data);
