@@ -72,6 +72,21 @@ LogFile::~LogFile() {
     if (job_) job_->owner = nullptr;
 }
 
+void LogFile::take_over(LogFile& old) {
+    dropped_ += old.dropped_;
+    old.dropped_ = 0;
+    for (auto& name : old.to_compress_) to_compress_.push_back(std::move(name));
+    old.to_compress_.clear();
+    if (old.job_ && !job_) {
+        job_ = old.job_;
+        job_->owner = this;
+        old.job_ = nullptr;
+    }
+    last_stamp_ = old.last_stamp_;
+    stamp_seq_ = old.stamp_seq_;
+    compress_next();
+}
+
 void LogFile::set_clock(Clock clock) {
     now_ = std::move(clock);
     if (fd_ >= 0 && rotate_at_ != 0) rotate_at_ = next_boundary(now_());

@@ -56,8 +56,9 @@ public:
     void write(std::string_view data);
 
     void set_clock(Clock clock);
-    /// Carries the count over from the file this one replaces (a reconfigure).
-    void add_dropped(std::uint64_t bytes) { dropped_ += bytes; }
+    /// Takes over from the LogFile this one replaces (new settings from a
+    /// reconfigure): the drop count, and the rotated files still to compress.
+    void take_over(LogFile& old);
 
     const std::string& path() const { return path_; }
     std::uint64_t dropped_bytes() const { return dropped_; }

@@ -164,16 +164,21 @@ void ProgramOutput::close(std::function<void()> done) {
 
 void ProgramOutput::reconfigure(const config::LogOptions& options) {
     options_ = options;
-    // The drop count is the program's, not the file object's: it carries over.
-    std::uint64_t dropped = dropped_bytes();
-    stdout_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options, loop_);
-    stdout_log_->add_dropped(dropped);
+    // The drop count and any gzip still to run belong to the program, not
+    // to the file object: the new one takes them over.
+    auto replacement = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".log", options, loop_);
+    replacement->take_over(*stdout_log_);
+    stdout_log_ = std::move(replacement);
     if (!stdout_log_->open()) error_ = stdout_log_->error();
     if (options.stderr_mode == config::StderrMode::Separate) {
-        stderr_log_ = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options, loop_);
+        replacement = std::make_unique<LogFile>(log_dir_ + "/" + name_ + ".err.log", options, loop_);
+        if (stderr_log_) replacement->take_over(*stderr_log_);
+        stderr_log_ = std::move(replacement);
         if (!stderr_log_->open()) error_ = stderr_log_->error();
         if (!stderr_open_ && open_pipe(stderr_pipe_, stderr_reader_)) stderr_open_ = true;
     } else {
+        // Its count and pending gzips go on with the stdout file.
+        if (stderr_log_) stdout_log_->take_over(*stderr_log_);
         stderr_log_.reset();
     }
 }

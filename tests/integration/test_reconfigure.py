@@ -165,7 +165,8 @@ class EnvironmentTest(SvdTestCase):
             return dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
 
     def test_env_file_reaches_the_child_and_environment_wins(self):
-        env_file = os.path.join(self.dir, "app.env")
+        # Not app.env: that name is the child's environment dump (read_env).
+        env_file = os.path.join(self.dir, "settings.env")
         with open(env_file, "w") as f:
             f.write('# settings\nexport DB_URL="postgres://x/y"\nGREETING=\'hello world\'\nMODE=file\n')
         os.chmod(env_file, 0o600)
