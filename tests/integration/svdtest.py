@@ -91,6 +91,24 @@ def rss_kb(pid):
     return 0
 
 
+# Set by tests/CMakeLists.txt in the sanitizer build. AddressSanitizer keeps
+# freed memory in quarantine (256 MB by default) and adds shadow pages, so RSS
+# says nothing about svd there: memory bounds are checked in the normal build.
+SANITIZED = os.environ.get("SVD_SANITIZED") == "1"
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def assert_rss_growth_below(test, pid, before_kb, limit_mb, what):
+    """Asserts that pid's RSS grew by less than limit_mb since before_kb
+    (before_kb = 0 bounds the whole RSS); says so when a sanitizer build
+    makes the figure meaningless."""
+    grown_mb = (rss_kb(pid) - before_kb) / 1024
+    if SANITIZED:
+        print(f"\n[not checked under ASan] {what}: {grown_mb:.1f} MB (limit {limit_mb} MB)", file=sys.stderr)
+        return
+    test.assertLess(grown_mb, limit_mb, f"{what}: {grown_mb:.1f} MB")
+
+
 def pid_gone(pid):
     """True once pid no longer exists at all (not even as a zombie)."""
     return not os.path.exists(f"/proc/{pid}")
@@ -150,6 +168,7 @@ class SvdTestCase(unittest.TestCase):
                 self.svd.wait()
         if getattr(self, "svd_log", None):
             self.svd_log.close()
+            self.assert_no_sanitizer_report("svd", self.svd_output())
         for pid in processes_with_marker(self.marker):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -211,6 +230,14 @@ class SvdTestCase(unittest.TestCase):
                 self.fail(f"svd exited with {self.svd.returncode}: {self.svd_output()}")
         return self.svd
 
+    def assert_no_sanitizer_report(self, who, output):
+        """In the sanitizer build, a report from ASan, LSan or UBSan fails the
+        test even when the program went on (leaks are reported at exit)."""
+        if SANITIZED:
+            for mark in SANITIZER_MARKS:
+                if mark in output:
+                    self.fail(f"{who}: sanitizer report:\n{output[max(0, output.index(mark) - 200):][:6000]}")
+
     def svd_output(self):
         with open(os.path.join(self.dir, "svd.stderr")) as f:
             return f.read()
@@ -219,6 +246,7 @@ class SvdTestCase(unittest.TestCase):
         prefix = ["runuser", "-u", as_user, "--"] if as_user else self.prefix()
         result = subprocess.run(prefix + [SVCTL, "--config", self.config] + list(args),
                                 capture_output=True, text=True, timeout=timeout)
+        self.assert_no_sanitizer_report("svctl " + " ".join(args), result.stderr)
         if check and result.returncode != 0:
             self.fail(f"svctl {' '.join(args)} exited {result.returncode}\n"
                       f"stdout: {result.stdout}\nstderr: {result.stderr}\nsvd: {self.svd_output()}")

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from svdtest import SVCTL, SvdTestCase, rss_kb, toml_array, wait_for
+from svdtest import SVCTL, SvdTestCase, assert_rss_growth_below, rss_kb, toml_array, wait_for
 
 # argv[2] is the name it prints. Says one thing on stderr, five lines on
 # stdout, then one more stdout line for each SIGUSR1.
@@ -281,8 +281,8 @@ log = {{ max_size = "100MB" }}
             self.svctl("start", "--no-wait", "flood")
             self.check_flood()
             self.assertIsNone(self.svd.poll())
-            grown = (rss_kb(self.svd.pid) - rss_before) / 1024
-            self.assertLess(grown, 8, f"svd grew by {grown:.1f} MB holding output for a follower that does not read")
+            assert_rss_growth_below(self, self.svd.pid, rss_before, 8,
+                                    "svd's growth holding output for a follower that does not read")
         finally:
             process.send_signal(signal.SIGCONT)
 
