@@ -211,8 +211,12 @@ start_grace = "200ms"
         self.assert_svd_alive()
 
     # ---- who may talk to svd ---------------------------------------------
-    def test_socket_is_private(self):
-        self.start_svd()
+    def test_socket_is_private_even_with_a_permissive_umask(self):
+        old_umask = os.umask(0)  # svd inherits it: modes must not depend on it
+        try:
+            self.start_svd()
+        finally:
+            os.umask(old_umask)
         run_dir = os.path.dirname(self.socket_path)
         self.assertEqual(stat.S_IMODE(os.stat(run_dir).st_mode), 0o700)
         info = os.stat(self.socket_path)
