@@ -31,36 +31,53 @@ const char* kUsage =
     "  export systemd [--out DIR]      write systemd user units for the config's programs and sockets\n"
     "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
 
-/// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
-/// Errors of a config svctl could still find the socket in; shown if svd is not running either.
-std::vector<std::string> config_errors;
+std::string resolved_config(const std::string& config_flag) {
+    return config_flag.empty() ? svd::config::default_config_path() : config_flag;
+}
 
-bool find_socket(const std::string& socket_flag, const std::string& config_flag, std::string& path) {
+/// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
+/// Only the main file's [svd] table is read for it (cheap with many programs);
+/// the whole config is checked only when that fails or svd cannot be reached.
+bool find_socket(const std::string& socket_flag, const std::string& config_path, std::string& path) {
     if (!socket_flag.empty()) {
         path = socket_flag;
         return true;
     }
-    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_flag.empty()) {
+    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_path.empty()) {
         path = env;
         return true;
     }
-    std::string config_path = config_flag.empty() ? svd::config::default_config_path() : config_flag;
     const char* profile = std::getenv("SVD_PROFILE");
-    auto loaded = svd::config::load_config(config_path, profile ? profile : "");
-    if (!loaded.config && !loaded.socket.empty()) {
-        // A broken drop-in must not lock the user out: svd runs the last good config.
-        path = loaded.socket;
-        for (const auto& error : loaded.errors) config_errors.push_back(error.str());
+    auto located = svd::config::load_control_socket(resolved_config(config_path), profile ? profile : "");
+    if (!located.socket.empty()) {
+        path = located.socket;
         return true;
     }
-    if (!loaded.config) {
-        std::cerr << "svctl: cannot find svd's socket: the config " << config_path << " has errors:\n";
-        for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
-        std::cerr << "hint: fix the config, or pass --socket PATH\n";
-        return false;
+    // Say why in full: the whole config's errors, in reading order.
+    auto loaded = svd::config::load_config(resolved_config(config_path), profile ? profile : "");
+    if (!loaded.config && !loaded.socket.empty()) {
+        path = loaded.socket; // a broken drop-in must not lock the user out: svd runs the last good config
+        return true;
     }
-    path = loaded.config->svd.socket;
-    return true;
+    if (loaded.config) {
+        path = loaded.config->svd.socket;
+        return true;
+    }
+    std::cerr << "svctl: cannot find svd's socket: the config " << resolved_config(config_path) << " has errors:\n";
+    for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
+    std::cerr << "hint: fix the config, or pass --socket PATH\n";
+    return false;
+}
+
+/// svd is not reachable: if the config has errors, they may be why.
+void show_config_errors(const std::string& socket_flag, const std::string& config_path) {
+    if (!socket_flag.empty()) return;
+    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_path.empty()) return;
+    const char* profile = std::getenv("SVD_PROFILE");
+    auto loaded = svd::config::load_config(resolved_config(config_path), profile ? profile : "");
+    if (loaded.config || loaded.errors.empty()) return;
+    std::cerr << "and the config has errors:\n";
+    for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
 }
 
 } // namespace
@@ -123,10 +140,7 @@ int main(int argc, char** argv) {
         if (!find_socket(socket_flag, config_flag, socket_path)) return false;
         if (!client.connect(socket_path, error)) {
             std::cerr << "svctl: " << error << "\n";
-            if (!config_errors.empty()) {
-                std::cerr << "and the config has errors:\n";
-                for (const auto& line : config_errors) std::cerr << "  " << line << "\n";
-            }
+            show_config_errors(socket_flag, config_flag);
             return false;
         }
         return true;

@@ -125,8 +125,11 @@ bool valid_name(std::string_view name) {
 
 class Loader {
 public:
-    Loader(std::string main_path, std::string profile)
-        : main_path_(std::move(main_path)), profile_(std::move(profile)) {}
+    /// What to read: everything, or only what locates the control socket.
+    enum class Scope { Everything, ControlSocket };
+
+    Loader(std::string main_path, std::string profile, Scope scope = Scope::Everything)
+        : main_path_(std::move(main_path)), profile_(std::move(profile)), scope_(scope) {}
 
     LoadResult run() {
         LoadResult result;
@@ -152,6 +155,7 @@ private:
 
         profile_table_ = select_profile(top);
         read_svd_table(top);
+        if (scope_ == Scope::ControlSocket) return;
         read_includes(top);
         if (profile_table_) apply_profile_includes(*profile_table_);
         read_named_tables("socket", [&](const std::string& name, const toml::table& table, const ParsedFile& file) {
@@ -504,6 +508,7 @@ private:
 
     std::string main_path_;
     std::string profile_;
+    Scope scope_;
     std::string main_dir_as_given_;
     std::string main_dir_;
     std::deque<ParsedFile> files_; // a deque: TableFields hold references into it
@@ -516,6 +521,19 @@ private:
 };
 
 } // namespace
+
+LoadResult load_control_socket(const std::string& path, const std::string& profile) {
+    try {
+        LoadResult result = Loader(path, profile, Loader::Scope::ControlSocket).run();
+        result.config.reset(); // partial: only its [svd] part was read
+        if (!result.errors.empty()) result.socket.clear();
+        return result;
+    } catch (const std::exception& error) {
+        LoadResult result;
+        result.errors.push_back(ConfigError{Location{path}, std::string("internal error while loading: ") + error.what()});
+        return result;
+    }
+}
 
 LoadResult load_config(const std::string& path, const std::string& profile) {
     try {

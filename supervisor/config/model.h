@@ -171,6 +171,12 @@ struct LoadResult {
 /// (an unknown profile is an error).
 LoadResult load_config(const std::string& path, const std::string& profile = {});
 
+/// Only what svctl needs to reach svd: the main file's [svd] table (with the
+/// profile's vars), no drop-ins, no programs. `socket` is set unless that
+/// part has errors; then `errors` says why. A 1,000-program config costs
+/// svctl a TOML parse, not a full check, on every command.
+LoadResult load_control_socket(const std::string& path, const std::string& profile = {});
+
 /// The config path used when none is given: $SVD_CONFIG, then
 /// $XDG_CONFIG_HOME/svd/svd.toml, then ~/.config/svd/svd.toml.
 std::string default_config_path();

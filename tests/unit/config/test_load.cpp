@@ -990,3 +990,47 @@ TEST_CASE("to_string names every enum value as the config spells it", "[config][
     CHECK(std::string(to_string(RotateEvery::Hourly)) == "hourly");
     CHECK(std::string(to_string(Probe::Kind::Notify)) == "notify");
 }
+
+TEST_CASE("load_control_socket reads only what locates svd", "[config][load]") {
+    TempDir dir;
+    std::string main = dir.write("svd.toml", R"([svd]
+home = "/srv/app"
+vars = { sock = "ctl.sock" }
+include = ["conf.d/*.toml"]
+
+[program.a]
+command = "sleep 1"
+
+[profile.dev]
+vars = { sock = "dev.sock" }
+)");
+    // A broken drop-in is not read: svctl still reaches the running svd.
+    dir.write("conf.d/broken.toml", "[program.b\n");
+
+    SECTION("the socket, without the drop-ins or programs") {
+        LoadResult located = load_control_socket(main);
+        CHECK(located.errors.empty());
+        CHECK(located.socket == "/srv/app/var/run/svd.sock");
+        CHECK_FALSE(located.config); // partial: never mistaken for a whole config
+        CHECK_FALSE(load_config(main).errors.empty());
+    }
+    SECTION("a profile's vars reach the socket path") {
+        dir.write("svd.toml", R"([svd]
+home = "/srv/app"
+vars = { sock = "ctl.sock" }
+socket = "${run_dir}/${sock}"
+
+[profile.dev]
+vars = { sock = "dev.sock" }
+)");
+        CHECK(load_control_socket(main, "dev").socket == "/srv/app/var/run/dev.sock");
+        CHECK(load_control_socket(main).socket == "/srv/app/var/run/ctl.sock");
+    }
+    SECTION("errors in [svd] leave no socket and say where") {
+        dir.write("svd.toml", "[svd]\nhome = 42\n");
+        LoadResult located = load_control_socket(main);
+        CHECK(located.socket.empty());
+        REQUIRE_FALSE(located.errors.empty());
+        CHECK(located.errors[0].where.line == 2);
+    }
+}
