@@ -116,7 +116,9 @@ std::uint64_t LogFile::whole_line_limit() const {
 
 bool LogFile::open() {
     if (fd_ >= 0) return true;
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Read-write: open() reads back the last byte to know if a line is open
+    // (a pread on a write-only fd fails with EBADF).
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd_ < 0) {
         errno_ = errno;
         error_ = "open " + path_ + ": " + std::strerror(errno_);

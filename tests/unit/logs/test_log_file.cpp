@@ -83,6 +83,19 @@ TEST_CASE("a line that crosses max_size is finished in its file, even across wri
     CHECK(log.dropped_bytes() == 0);
 }
 
+TEST_CASE("a file left ending mid-line gets its line finished before it rotates", "[logs]") {
+    TempDir dir;
+    {
+        std::ofstream left(dir.file("app.log"), std::ios::binary);
+        left << std::string(60, 'a') << "\n" << std::string(30, 'b'); // svd stopped mid-line
+    }
+    LogFile log(dir.file("app.log"), options(100, 5));
+    REQUIRE(log.open());
+    log.write(std::string(20, 'b') + "\nccc\n"); // past max_size: the b line stays whole
+    CHECK(read_file(dir.file("app.log.1")) == std::string(60, 'a') + "\n" + std::string(50, 'b') + "\n");
+    CHECK(read_file(dir.file("app.log")) == "ccc\n");
+}
+
 TEST_CASE("a line that fits goes whole to the next file", "[logs]") {
     TempDir dir;
     LogFile log(dir.file("app.log"), options(100, 5));
