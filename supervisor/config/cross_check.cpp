@@ -102,10 +102,34 @@ void check_socket_collisions(const Config& config, Diagnostics& diag) {
 
 } // namespace
 
+/// A socket may be shared: programs that list the same one all get it and
+/// accept in turn (two gunicorns on one port, an old and a new version).
+/// Not by an on-demand program: svd watches its sockets for the first
+/// connection, and another program accepting on them would start it
+/// never, or at random.
+static void check_shared_sockets(const Config& config, Diagnostics& diag) {
+    std::map<std::string, std::vector<const Program*>> users;
+    for (const Program& program : config.programs)
+        for (const std::string& socket : program.sockets) users[socket].push_back(&program);
+    for (const auto& [socket, programs] : users) {
+        if (programs.size() < 2) continue;
+        for (const Program* program : programs) {
+            if (program->start != StartMode::OnDemand) continue;
+            std::string others;
+            for (const Program* other : programs)
+                if (other != program) others += (others.empty() ? "'" : ", '") + other->name + "'";
+            diag.error(program->sockets_where, "program '" + program->name +
+                                                   "' starts on demand, so it needs its sockets to itself, but socket '" +
+                                                   socket + "' is also used by " + others);
+        }
+    }
+}
+
 void cross_check(const Config& config, bool all_files_read, Diagnostics& diag) {
     check_requirements(config, all_files_read, diag);
     CycleFinder(config, diag).run();
     check_socket_collisions(config, diag);
+    check_shared_sockets(config, diag);
 }
 
 } // namespace svd::config

@@ -121,6 +121,22 @@ class PassingTest(SocketTestCase):
             reply = json.loads(early.makefile().readline())
         self.assert_clean(reply, self.status("app")["app"]["pid"])
 
+    def test_two_programs_share_one_socket_and_both_serve_it(self):
+        # Allowed (man svd.toml: sockets): each gets the same listening socket
+        # as fd 3 and they accept in turn, like two gunicorns on one port.
+        second = self.app(["web"]).replace("[program.app]", "[program.app2]")
+        self.write_config(self.tcp_socket() + self.app(["web"]) + second)
+        self.start_svd()
+        pids = {self.wait_state("app", "RUNNING")["pid"], self.wait_state("app2", "RUNNING")["pid"]}
+        served_by = set()
+        deadline = time.monotonic() + 20
+        while served_by != pids and time.monotonic() < deadline:
+            reply = self.ask_tcp()
+            self.assertEqual(reply["problems"], [])
+            self.assertIn(reply["pid"], pids, "an answer from a process svd does not know")
+            served_by.add(reply["pid"])
+        self.assertEqual(served_by, pids, "both programs accept on the shared socket")
+
     def test_ipv6_loopback(self):
         why = ipv6_unavailable()
         if why:
@@ -274,6 +290,14 @@ class SocketErrorTest(SocketTestCase):
         self.assertIn(f"127.0.0.1:{self.port}", output)
         self.assertRegex(output, r"(?i)in use")
         self.assertEqual(processes_with_marker(self.marker), [], "the program ran although its socket failed")
+
+    def test_on_demand_program_cannot_share_its_socket(self):
+        second = self.app(["web"], extra='start = "on-demand"').replace("[program.app]", "[program.lazy]")
+        self.write_config(self.tcp_socket() + self.app(["web"]) + second)
+        code, output = self.check()
+        self.assertEqual(code, 1, output)
+        self.assertIn("program 'lazy' starts on demand, so it needs its sockets to itself, "
+                      "but socket 'web' is also used by 'app'", output)
 
     def test_unknown_socket_name(self):
         self.write_config(self.tcp_socket("web") + self.app(["wbe"]))
