@@ -241,6 +241,28 @@ class StackTest(unittest.TestCase):
         self.assertEqual(set(results), {"HTTP 200"}, results)
         self.assertGreaterEqual(results["HTTP 200"], 12, results)
 
+    def test_5b_restarting_postgresql_makes_pywps_follow(self):
+        before = self.status()
+        result = self.svctl("restart", "postgres", timeout=180)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        after = wait_for(lambda: (s := self.status()) and all(s[n]["state"] == "RUNNING" and s[n]["ready"]
+                                                              for n in ("postgres", "pywps", "nginx")) and s,
+                         120, "postgres, pywps and nginx to be RUNNING and ready again")
+        self.assertNotEqual(after["postgres"]["pid"], before["postgres"]["pid"])
+        self.assertNotEqual(after["pywps"]["pid"], before["pywps"]["pid"],
+                            "pywps requires postgres ready: it follows postgres's restart")
+        # From svd's records: pywps started again only once postgres was ready again.
+        log = self.svd_output()
+        tail = log[log.rindex("postgres: started"):]
+        self.assertIn("pywps: started", tail, "pywps was not started after postgres's restart")
+        self.assertIn("postgres: STARTING -> RUNNING", tail, tail)  # RUNNING once ready (sd_notify)
+        self.assertLess(tail.index("postgres: STARTING -> RUNNING"), tail.index("pywps: started"), tail)
+        # And the service works on the new connection.
+        code, body = self.wps({"service": "WPS", "version": "1.0.0", "request": "Execute",
+                               "identifier": "say_hello", "datainputs": "name=again"})
+        self.assertEqual(code, 200, body)
+        self.assertIn("Hello again", body)
+
     def test_6_outputs_served_as_static_files(self):
         code, body = self.wps({"service": "WPS", "version": "1.0.0", "request": "Execute", "identifier": "say_hello",
                                "datainputs": "name=Async", "storeExecuteResponse": "true", "status": "true"})

@@ -113,6 +113,47 @@ class StartOrderTest(OrderingTestCase):
         self.assertGreaterEqual(elapsed, 0.9, "`svctl start` returned before the 1 s readiness delay")
         self.assertLess(elapsed, 1.7, f"two 1-second-to-ready programs took {elapsed:.2f}s: started one after the other")
 
+    def test_ten_program_diamond_starts_in_order_in_parallel_and_explains_waiting(self):
+        """db and cache at the bottom, four apis on db (api3 on cache too),
+        web on api1+api2, worker on api3+api4, edge on web+worker, and an
+        independent monitor: the issue's "done when" case."""
+        flag = os.path.join(self.dir, "db-is-ready")
+        graph = {"db": {}, "cache": {}, "monitor": {},
+                 "api1": {"db": "ready"}, "api2": {"db": "ready"}, "api3": {"db": "ready", "cache": "ready"},
+                 "api4": {"db": "ready"}, "web": {"api1": "ready", "api2": "ready"},
+                 "worker": {"api3": "ready", "api4": "ready"}, "edge": {"web": "ready", "worker": "ready"}}
+        db_ready = f'ready = {{ exec = {q("test -e " + flag)}, timeout = "30s" }}\n'
+        self.write_config("".join(self.program(name, requires, start="boot", extra=db_ready if name == "db" else "")
+                                  for name, requires in graph.items()))
+        self.start_svd()
+        waiting = {name for name, requires in graph.items() if requires}
+        status = wait_for(lambda: (s := self.status()) and all(s[n]["state"] == "WAITING" for n in waiting) and s,
+                          timeout=10, what="every dependent of db to be WAITING")
+        for name in waiting:
+            message = status[name]["message"]
+            self.assertIn("waiting for", message, status[name])
+            unmet = [dep for dep in graph[name] if dep != "cache"]
+            self.assertTrue(any(dep in message for dep in unmet), f"{name} does not say what it waits for: {message}")
+            self.assertIsNone(status[name]["pid"])
+        for name in ("cache", "monitor"):
+            self.assertEqual(self.wait_state(name, "RUNNING")["state"], "RUNNING")
+        table = self.svctl("status").stdout
+        for name in waiting:
+            line = next((line for line in table.splitlines() if line.startswith(name + " ")), "")
+            self.assertIn("waiting for", line, f"the table does not explain {name}:\n{table}")
+
+        open(flag, "w").close()
+        wait_for(lambda: all(p["state"] == "RUNNING" for p in self.status().values()), timeout=15,
+                 what="the whole diamond to be RUNNING")
+        times = {name: stamps[0] for name, stamps in self.start_times().items()}
+        self.assertEqual(sorted(times), sorted(graph), f"each program started once: {times}")
+        for name, requires in graph.items():
+            for dep in requires:
+                self.assertGreaterEqual(times[name] - times[dep], 0.1, f"{name} started before {dep} was ready: {times}")
+        apis = [times[f"api{i}"] for i in range(1, 5)]
+        self.assertLess(max(apis) - min(apis), 0.3, f"the four apis did not start together: {times}")
+        self.assertLess(abs(times["web"] - times["worker"]), 0.3, f"web and worker did not start together: {times}")
+
     def test_start_name_starts_what_it_requires_first(self):
         self.write_config(self.chain_config() + self.program("x"))
         self.start_svd()
