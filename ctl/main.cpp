@@ -31,50 +31,49 @@ const char* kUsage =
     "  export systemd [--out DIR]      write systemd user units for the config's programs and sockets\n"
     "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
 
+/// --socket, then $SVD_SOCKET unless --config was given: a socket that
+/// needs no config at all. Empty when the config must say.
+std::string socket_without_config(const std::string& socket_flag, const std::string& config_flag) {
+    if (!socket_flag.empty()) return socket_flag;
+    const char* env = std::getenv("SVD_SOCKET");
+    return env && *env && config_flag.empty() ? env : "";
+}
+
 std::string resolved_config(const std::string& config_flag) {
     return config_flag.empty() ? svd::config::default_config_path() : config_flag;
+}
+
+/// The whole config, checked: what svctl shows when something went wrong.
+svd::config::LoadResult load_whole_config(const std::string& config_path) {
+    const char* profile = std::getenv("SVD_PROFILE");
+    return svd::config::load_config(config_path, profile ? profile : "");
 }
 
 /// The control socket: --socket, then $SVD_SOCKET, then [svd].socket of the config.
 /// Only the main file's [svd] table is read for it (cheap with many programs);
 /// the whole config is checked only when that fails or svd cannot be reached.
-bool find_socket(const std::string& socket_flag, const std::string& config_path, std::string& path) {
-    if (!socket_flag.empty()) {
-        path = socket_flag;
-        return true;
-    }
-    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_path.empty()) {
-        path = env;
-        return true;
-    }
+bool find_socket(const std::string& socket_flag, const std::string& config_flag, std::string& path) {
+    path = socket_without_config(socket_flag, config_flag);
+    if (!path.empty()) return true;
+    const std::string config_path = resolved_config(config_flag);
     const char* profile = std::getenv("SVD_PROFILE");
-    auto located = svd::config::load_control_socket(resolved_config(config_path), profile ? profile : "");
-    if (!located.socket.empty()) {
-        path = located.socket;
-        return true;
-    }
-    // Say why in full: the whole config's errors, in reading order.
-    auto loaded = svd::config::load_config(resolved_config(config_path), profile ? profile : "");
-    if (!loaded.config && !loaded.socket.empty()) {
-        path = loaded.socket; // a broken drop-in must not lock the user out: svd runs the last good config
-        return true;
-    }
-    if (loaded.config) {
-        path = loaded.config->svd.socket;
-        return true;
-    }
-    std::cerr << "svctl: cannot find svd's socket: the config " << resolved_config(config_path) << " has errors:\n";
+    path = svd::config::load_control_socket(config_path, profile ? profile : "").socket;
+    if (!path.empty()) return true;
+    // [svd] has errors; a socket may still be derived from it, otherwise say
+    // why in full: the whole config's errors, in reading order.
+    auto loaded = load_whole_config(config_path);
+    path = loaded.socket; // a broken part must not lock the user out: svd runs the last good config
+    if (!path.empty()) return true;
+    std::cerr << "svctl: cannot find svd's socket: the config " << config_path << " has errors:\n";
     for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
     std::cerr << "hint: fix the config, or pass --socket PATH\n";
     return false;
 }
 
 /// svd is not reachable: if the config has errors, they may be why.
-void show_config_errors(const std::string& socket_flag, const std::string& config_path) {
-    if (!socket_flag.empty()) return;
-    if (const char* env = std::getenv("SVD_SOCKET"); env && *env && config_path.empty()) return;
-    const char* profile = std::getenv("SVD_PROFILE");
-    auto loaded = svd::config::load_config(resolved_config(config_path), profile ? profile : "");
+void show_config_errors(const std::string& socket_flag, const std::string& config_flag) {
+    if (!socket_without_config(socket_flag, config_flag).empty()) return;
+    auto loaded = load_whole_config(resolved_config(config_flag));
     if (loaded.config || loaded.errors.empty()) return;
     std::cerr << "and the config has errors:\n";
     for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";

@@ -42,13 +42,7 @@ int print_outcomes(Context& context, const nlohmann::json& reply) {
 int run_action(Context& context) {
     nlohmann::json args = nlohmann::json::object();
     std::vector<std::string> names;
-    for (const auto& arg : context.args) {
-        if (arg == "--no-wait") args["wait"] = false;
-        else if (!arg.empty() && arg[0] == '-') {
-            std::cerr << "svctl " << context.verb << ": unknown option '" << arg << "'\n";
-            return kUsage;
-        } else names.push_back(arg);
-    }
+    if (!parse_names_and_no_wait(context, names, args)) return kUsage;
     if (names.empty()) {
         std::cerr << "usage: svctl " << context.verb << " NAME...|all" << (context.verb == "start" ? " [--no-wait]" : "")
                   << "\n";

@@ -32,6 +32,17 @@ std::optional<nlohmann::json> ask(Context& context, const std::string& verb, con
     return reply;
 }
 
+bool parse_names_and_no_wait(const Context& context, std::vector<std::string>& names, nlohmann::json& args) {
+    for (const auto& arg : context.args) {
+        if (arg == "--no-wait") args["wait"] = false;
+        else if (!arg.empty() && arg[0] == '-') {
+            std::cerr << "svctl " << context.verb << ": unknown option '" << arg << "'\n";
+            return false;
+        } else names.push_back(arg);
+    }
+    return true;
+}
+
 int print_error(const nlohmann::json& reply) {
     std::cerr << "svctl: " << reply.value("error", std::string("request failed")) << "\n";
     if (reply.contains("hint")) std::cerr << "hint: " << reply["hint"].get<std::string>() << "\n";

@@ -54,13 +54,7 @@ void print_diff(const nlohmann::json& diff, bool applied) {
 int run_reconfigure(Context& context) {
     nlohmann::json args = nlohmann::json::object();
     std::vector<std::string> names;
-    for (const auto& arg : context.args) {
-        if (arg == "--no-wait") args["wait"] = false;
-        else if (!arg.empty() && arg[0] == '-') {
-            std::cerr << "svctl " << context.verb << ": unknown option '" << arg << "'\n";
-            return kUsage;
-        } else names.push_back(arg);
-    }
+    if (!parse_names_and_no_wait(context, names, args)) return kUsage;
     if (context.verb == "reread" && !names.empty()) {
         std::cerr << "usage: svctl reread\n";
         return kUsage;

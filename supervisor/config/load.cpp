@@ -522,12 +522,10 @@ private:
 
 } // namespace
 
-LoadResult load_control_socket(const std::string& path, const std::string& profile) {
+/// Runs a Loader; never throws for bad input.
+static LoadResult run_loader(const std::string& path, const std::string& profile, Loader::Scope scope) {
     try {
-        LoadResult result = Loader(path, profile, Loader::Scope::ControlSocket).run();
-        result.config.reset(); // partial: only its [svd] part was read
-        if (!result.errors.empty()) result.socket.clear();
-        return result;
+        return Loader(path, profile, scope).run();
     } catch (const std::exception& error) {
         LoadResult result;
         result.errors.push_back(ConfigError{Location{path}, std::string("internal error while loading: ") + error.what()});
@@ -535,14 +533,15 @@ LoadResult load_control_socket(const std::string& path, const std::string& profi
     }
 }
 
+LoadResult load_control_socket(const std::string& path, const std::string& profile) {
+    LoadResult result = run_loader(path, profile, Loader::Scope::ControlSocket);
+    result.config.reset(); // partial: only its [svd] part was read
+    if (!result.errors.empty()) result.socket.clear();
+    return result;
+}
+
 LoadResult load_config(const std::string& path, const std::string& profile) {
-    try {
-        return Loader(path, profile).run();
-    } catch (const std::exception& error) {
-        LoadResult result;
-        result.errors.push_back(ConfigError{Location{path}, std::string("internal error while loading: ") + error.what()});
-        return result;
-    }
+    return run_loader(path, profile, Loader::Scope::Everything);
 }
 
 std::string default_config_path() {

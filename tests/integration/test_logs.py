@@ -214,6 +214,13 @@ class LogsTestCase(SvdTestCase):
     def app_pid(self):
         return self.wait_state("app", "RUNNING")["pid"]
 
+    def ready_app_pid(self):
+        """The pid of app once it is RUNNING and has logged "ready" (its
+        signal handlers are installed)."""
+        pid = self.app_pid()
+        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        return pid
+
 
 class RotationTest(LogsTestCase):
     def run_writer(self, log, total, longest, seed=1234, pause=0):
@@ -421,8 +428,7 @@ while True:
 '''
         self.write_svd_config(self.app(self.python(script), 'max_size = "4KB", keep = 2'))
         self.start_svd()
-        pid = self.app_pid()
-        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        pid = self.ready_app_pid()
         process, lines = self.follow("-n", "0", "app")
         time.sleep(0.3)
         os.kill(pid, signal.SIGUSR1)
@@ -455,8 +461,7 @@ while True:
 '''
         self.write_svd_config(self.app(self.python(script), 'max_size = "1MB"'))
         self.start_svd()
-        pid = self.app_pid()
-        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        pid = self.ready_app_pid()
         process, lines = self.follow("-n", "0", "app")
         time.sleep(0.3)
         os.kill(pid, signal.SIGUSR1)
@@ -470,8 +475,7 @@ while True:
     def check_reopen(self, reopen):
         self.write_svd_config(self.app(self.python(ON_SIGNAL), 'stderr = "merge"'))
         self.start_svd()
-        pid = self.app_pid()
-        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        pid = self.ready_app_pid()
         moved = self.log_path("app.log.moved")
         os.rename(self.log_path(), moved)
         os.kill(pid, signal.SIGUSR1)
@@ -493,8 +497,7 @@ while True:
 
 class StreamsTest(LogsTestCase):
     def signal_twice(self):
-        pid = self.app_pid()
-        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        pid = self.ready_app_pid()
         for expected in (b"out 1\n", b"out 2\n"):
             os.kill(pid, signal.SIGUSR1)
             wait_for(lambda: expected in read_bytes(self.log_path()), what=expected.decode().strip())
@@ -560,8 +563,7 @@ while True:
 '''
         self.write_svd_config(self.app(self.python(script), 'max_size = "50MB"'))
         self.start_svd()
-        self.app_pid()
-        wait_for(lambda: b"ready" in read_bytes(self.log_path()), what="ready")
+        self.ready_app_pid()
         self.svd.send_signal(signal.SIGTERM)
         self.assertEqual(self.svd.wait(15), 0)
         data = read_bytes(self.log_path())
