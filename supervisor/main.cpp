@@ -2,13 +2,13 @@
 // tree's lock, opens the control socket and runs the one event loop.
 #include "config/model.h"
 #include "control/server.h"
-#include "daemon/commands.h"
+#include "control/commands.h"
 #include "daemon/daemonize.h"
 #include "daemon/handover.h"
-#include "daemon/sockets.h"
+#include "sockets/sockets.h"
 #include "daemon/state_file.h"
 #include "spawn/spawn.h"
-#include "daemon/supervisor.h"
+#include "runtime/supervisor.h"
 #include "daemon/tree.h"
 
 #include <csignal>
@@ -71,9 +71,9 @@ int parse_options(int argc, char** argv, Options& options) {
 /// Everything that lives as long as the loop runs.
 struct Daemon {
     uv_loop_t loop{};
-    std::unique_ptr<svd::daemon::Supervisor> supervisor;
+    std::unique_ptr<svd::runtime::Supervisor> supervisor;
     std::unique_ptr<svd::control::Server> server;
-    std::unique_ptr<svd::daemon::Commands> commands;
+    std::unique_ptr<svd::control::Commands> commands;
     uv_signal_t sigchld{}, sigterm{}, sigint{}, sighup{}, sigusr1{};
     bool stopping = false;
     svd::daemon::TreeLock* lock = nullptr;
@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
     if (!handover) svd::daemon::end_leftovers(state_path); // after a reload they are ours
 
     Daemon daemon;
-    daemon.supervisor = std::make_unique<svd::daemon::Supervisor>(&daemon.loop, config);
+    daemon.supervisor = std::make_unique<svd::runtime::Supervisor>(&daemon.loop, config);
     svd::daemon::StateFile state_file(&daemon.loop, state_path);
     daemon.supervisor->set_state_file(&state_file);
     daemon.supervisor->set_profile(options.profile);
@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
         detacher.fail(error);
         return 1;
     }
-    daemon.commands = std::make_unique<svd::daemon::Commands>(
+    daemon.commands = std::make_unique<svd::control::Commands>(
         *daemon.supervisor, [&daemon](std::function<void()> then) { daemon.begin_shutdown(std::move(then)); });
     daemon.server = std::make_unique<svd::control::Server>(
         &daemon.loop, [&daemon](const std::shared_ptr<svd::control::Client>& client, const std::string& line) {

@@ -20,7 +20,15 @@
 
 namespace svd::daemon {
 
+}
+namespace svd::runtime {
 class Supervisor;
+}
+namespace svd::daemon {
+using runtime::Supervisor;
+
+/// Bumped when the state JSON changes incompatibly.
+inline constexpr int kHandoverVersion = 1;
 
 struct HandoverFds {
     int lock = -1;

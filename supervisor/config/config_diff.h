@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace svd::daemon {
+namespace svd::config {
 
 struct ProgramChange {
     std::string name;
@@ -46,4 +46,4 @@ bool key_needs_restart(const std::string& key);
 
 ConfigDiff diff_configs(const config::Config& before, const config::Config& after);
 
-} // namespace svd::daemon
+} // namespace svd::config

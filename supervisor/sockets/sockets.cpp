@@ -1,5 +1,5 @@
-#include "daemon/sockets.h"
-#include "daemon/supervisor.h"
+#include "sockets/sockets.h"
+#include "runtime/supervisor.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-namespace svd::daemon {
+namespace svd::sockets {
 
 Sockets::Sockets(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
 
@@ -293,4 +293,4 @@ nlohmann::json Sockets::describe() const {
     return out;
 }
 
-} // namespace svd::daemon
+} // namespace svd::sockets

@@ -1,5 +1,5 @@
-#include "daemon/probes.h"
-#include "daemon/supervisor.h"
+#include "probes/probes.h"
+#include "runtime/supervisor.h"
 #include "spawn/spawn.h"
 
 #include <cerrno>
@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace svd::daemon {
+namespace svd::probes {
 
 namespace {
 constexpr std::uint64_t kReadinessRetryMs = 250;
@@ -440,4 +440,4 @@ void Probes::attempt_done(Attempt* attempt, bool success, const std::string& det
     supervisor_.settle();
 }
 
-} // namespace svd::daemon
+} // namespace svd::probes

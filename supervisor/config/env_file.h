@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace svd::daemon {
+namespace svd::config {
 
 struct EnvFile {
     std::map<std::string, std::string> values;
@@ -19,4 +19,4 @@ EnvFile read_env_file(const std::string& path);
 /// Parses the text of an env file; `path` only names it in warnings.
 EnvFile parse_env_text(const std::string& text, const std::string& path);
 
-} // namespace svd::daemon
+} // namespace svd::config

@@ -1,4 +1,4 @@
-#include "daemon/env_file.h"
+#include "config/env_file.h"
 
 #include <cctype>
 #include <cerrno>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
-namespace svd::daemon {
+namespace svd::config {
 namespace {
 
 std::string trim(const std::string& text) {
@@ -97,4 +97,4 @@ EnvFile read_env_file(const std::string& path) {
     return file;
 }
 
-} // namespace svd::daemon
+} // namespace svd::config

@@ -1,14 +1,14 @@
 // Supervisor: applying a changed config to running programs (svctl update,
 // watch_config). Kept apart from the supervision loop it feeds.
-#include "daemon/file_watch.h"
-#include "daemon/probes.h"
-#include "daemon/sockets.h"
-#include "daemon/supervisor.h"
+#include "watch/file_watch.h"
+#include "probes/probes.h"
+#include "sockets/sockets.h"
+#include "runtime/supervisor.h"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
-namespace svd::daemon {
+namespace svd::runtime {
 
 using process::State;
 
@@ -159,4 +159,4 @@ void Supervisor::forget_removed() {
     }
 }
 
-} // namespace svd::daemon
+} // namespace svd::runtime

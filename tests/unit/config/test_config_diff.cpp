@@ -1,4 +1,4 @@
-#include "daemon/config_diff.h"
+#include "config/config_diff.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,7 +20,7 @@ TEST_CASE("a diff classifies spawn keys (restart) and policy keys (in place)", "
     after.programs[1].argv = {"/bin/sleep", "200"};
     after.programs[2].backoff.retries = 9;
     after.programs[2].log.max_size = 1;
-    auto diff = daemon::diff_configs(before, after);
+    auto diff = config::diff_configs(before, after);
     CHECK(diff.added == std::vector<std::string>{"new"});
     CHECK(diff.removed == std::vector<std::string>{"gone"});
     REQUIRE(diff.changed.size() == 2);
@@ -42,10 +42,10 @@ TEST_CASE("a program on a socket whose address changed needs a restart", "[daemo
     auto p = program("app");
     p.sockets = {"web"};
     before.programs = after.programs = {p};
-    auto diff = daemon::diff_configs(before, after);
+    auto diff = config::diff_configs(before, after);
     REQUIRE(diff.sockets_changed.size() == 1);
     REQUIRE(diff.changed.size() == 1);
     CHECK(diff.changed[0].keys == std::vector<std::string>{"socket"});
     CHECK(diff.changed[0].needs_restart);
-    CHECK(daemon::diff_configs(before, before).empty());
+    CHECK(config::diff_configs(before, before).empty());
 }

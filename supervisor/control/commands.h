@@ -11,9 +11,13 @@
 #include <string>
 #include <vector>
 
-namespace svd::daemon {
-
+namespace svd::runtime {
 class Supervisor;
+}
+
+namespace svd::control {
+
+using runtime::Supervisor;
 
 class Commands {
 public:
@@ -46,4 +50,4 @@ private:
     std::function<void(const std::shared_ptr<control::Client>&)> reload_;
 };
 
-} // namespace svd::daemon
+} // namespace svd::control

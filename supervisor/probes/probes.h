@@ -17,9 +17,13 @@
 #include <string>
 #include <uv.h>
 
-namespace svd::daemon {
-
+namespace svd::runtime {
 class Supervisor;
+}
+
+namespace svd::probes {
+
+using runtime::Supervisor;
 struct Attempt;
 
 class Probes {
@@ -75,4 +79,4 @@ private:
     friend struct Attempt;
 };
 
-} // namespace svd::daemon
+} // namespace svd::probes

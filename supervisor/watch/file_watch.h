@@ -12,9 +12,13 @@
 #include <string>
 #include <uv.h>
 
-namespace svd::daemon {
-
+namespace svd::runtime {
 class Supervisor;
+}
+
+namespace svd::watch {
+
+using runtime::Supervisor;
 
 class FileWatch {
 public:
@@ -37,4 +41,4 @@ private:
     std::map<std::string, std::string> last_change_;
 };
 
-} // namespace svd::daemon
+} // namespace svd::watch

@@ -1,8 +1,8 @@
-#include "daemon/supervisor.h"
-#include "daemon/probes.h"
-#include "daemon/sockets.h"
-#include "daemon/env_file.h"
-#include "daemon/file_watch.h"
+#include "runtime/supervisor.h"
+#include "probes/probes.h"
+#include "sockets/sockets.h"
+#include "config/env_file.h"
+#include "watch/file_watch.h"
 #include "daemon/state_file.h"
 
 #include <algorithm>
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace svd::daemon {
+namespace svd::runtime {
 
 using process::Program;
 using process::State;
@@ -478,7 +478,7 @@ std::vector<std::string> Supervisor::build_environment(const Program& program) c
     env["SVD_PROGRAM"] = spec.name;
     env["SVD_HOME"] = config_.svd.home;
     if (!spec.env_file.empty()) {
-        EnvFile file = read_env_file(spec.env_file);
+        config::EnvFile file = config::read_env_file(spec.env_file);
         if (!file.error.empty()) spdlog::warn("program {}: {}", spec.name, file.error);
         for (const auto& warning : file.warnings) spdlog::warn("program {}: {}", spec.name, warning);
         for (const auto& [key, value] : file.values) env[key] = value;
@@ -649,4 +649,4 @@ void Supervisor::reap_children() {
     settle();
 }
 
-} // namespace svd::daemon
+} // namespace svd::runtime

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "config/model.h"
-#include "daemon/config_diff.h"
+#include "config/config_diff.h"
 #include "logs/program_output.h"
 #include "process/program.h"
 
@@ -19,11 +19,25 @@
 #include <vector>
 
 namespace svd::daemon {
-
-class FileWatch;
-class Probes;
-class Sockets;
 class StateFile;
+}
+namespace svd::probes {
+class Probes;
+}
+namespace svd::sockets {
+class Sockets;
+}
+namespace svd::watch {
+class FileWatch;
+}
+
+namespace svd::runtime {
+
+using config::ConfigDiff;
+using daemon::StateFile;
+using probes::Probes;
+using sockets::Sockets;
+using watch::FileWatch;
 
 /// What `svctl reread`/`update` (or watch_config) found and did.
 struct UpdateOutcome {
@@ -190,4 +204,4 @@ private:
     process::Clock::time_point born_;
 };
 
-} // namespace svd::daemon
+} // namespace svd::runtime

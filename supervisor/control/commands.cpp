@@ -1,9 +1,9 @@
-#include "daemon/commands.h"
+#include "control/commands.h"
 #include "config/signals.h"
 #include "config/suggest.h"
-#include "daemon/probes.h"
-#include "daemon/sockets.h"
-#include "daemon/supervisor.h"
+#include "probes/probes.h"
+#include "sockets/sockets.h"
+#include "runtime/supervisor.h"
 #include "logs/tail_file.h"
 
 #include <csignal>
@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace svd::daemon {
+namespace svd::control {
+using runtime::Outcome;
+using runtime::UpdateOutcome;
 
 using control::error_reply;
 using control::ok_reply;
@@ -345,4 +347,4 @@ void Commands::shutdown(const ClientPtr& client) {
     });
 }
 
-} // namespace svd::daemon
+} // namespace svd::control

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "config/model.h"
-#include "daemon/config_diff.h"
+#include "config/config_diff.h"
 #include "process/program.h"
 
 #include <map>
@@ -16,9 +16,14 @@
 #include <uv.h>
 #include <vector>
 
-namespace svd::daemon {
-
+namespace svd::runtime {
 class Supervisor;
+}
+
+namespace svd::sockets {
+using config::ConfigDiff;
+
+using runtime::Supervisor;
 
 class Sockets {
 public:
@@ -76,4 +81,4 @@ private:
     std::map<std::string, int> adopted_;
 };
 
-} // namespace svd::daemon
+} // namespace svd::sockets

@@ -1,10 +1,10 @@
-#include "daemon/file_watch.h"
-#include "daemon/supervisor.h"
+#include "watch/file_watch.h"
+#include "runtime/supervisor.h"
 #include "watch/glob_match.h"
 
 #include <spdlog/spdlog.h>
 
-namespace svd::daemon {
+namespace svd::watch {
 namespace {
 // Not a program name (those cannot contain spaces): the config's own owner tag.
 const std::string kConfigOwner = "config file";
@@ -112,4 +112,4 @@ void FileWatch::fire(const std::string& owner) {
     supervisor_.restart({owner}, nullptr);
 }
 
-} // namespace svd::daemon
+} // namespace svd::watch

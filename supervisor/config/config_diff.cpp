@@ -1,9 +1,9 @@
-#include "daemon/config_diff.h"
+#include "config/config_diff.h"
 
 #include <algorithm>
 #include <set>
 
-namespace svd::daemon {
+namespace svd::config {
 namespace {
 
 bool same_probe(const config::Probe& a, const config::Probe& b) {
@@ -135,4 +135,4 @@ nlohmann::json ConfigDiff::to_json() const {
             {"svd_keys", daemon_keys}};
 }
 
-} // namespace svd::daemon
+} // namespace svd::config
