@@ -262,7 +262,6 @@ int main(int argc, char** argv) {
     svd::daemon::StateFile state_file(&daemon.loop, state_path);
     daemon.supervisor->set_state_file(&state_file);
     daemon.supervisor->set_profile(options.profile);
-    daemon.loop.data = daemon.supervisor.get();
     daemon.lock = &lock;
     daemon.argv = options.argv;
     daemon.log_to_file = log_to_file;

@@ -1,6 +1,7 @@
 #include "config/cross_check.h"
 
 #include "config/suggest.h"
+#include "plan/graph.h"
 
 #include <map>
 
@@ -35,51 +36,15 @@ void check_requirements(const Config& config, bool all_files_read, Diagnostics& 
     }
 }
 
-/// Depth-first search over `requires` edges; a back edge closes a cycle.
-class CycleFinder {
-public:
-    CycleFinder(const Config& config, Diagnostics& diag) : config_(config), diag_(diag) {}
-
-    void run() {
-        for (const Program& program : config_.programs)
-            if (state_[program.name] == State::Unvisited) visit(program);
+/// A cycle is reported once, at the edge that closes it first.
+void check_cycles(const Config& config, Diagnostics& diag) {
+    plan::Graph graph(config);
+    for (const plan::Graph::Cycle& cycle : graph.cycles()) {
+        std::string message = "dependency cycle: " + cycle.front()->from;
+        for (const plan::Edge* edge : cycle) message += " -> " + edge->to + " (" + edge->source->where.str() + ")";
+        diag.error(cycle.front()->source->where, std::move(message));
     }
-
-private:
-    enum class State { Unvisited, OnPath, Done };
-
-    // edges_[i] leads from path_[i] to path_[i + 1] (or to the program being looked at).
-    void visit(const Program& program) {
-        state_[program.name] = State::OnPath;
-        path_.push_back(program.name);
-        for (const Dependency& dependency : program.dependencies) {
-            const Program* target = config_.find_program(dependency.name);
-            if (!target || target == &program) continue; // reported by check_requirements / read_program
-            edges_.push_back(&dependency);
-            State state = state_[target->name];
-            if (state == State::OnPath) report(target->name);
-            else if (state == State::Unvisited) visit(*target);
-            edges_.pop_back();
-        }
-        path_.pop_back();
-        state_[program.name] = State::Done;
-    }
-
-    void report(const std::string& start) {
-        std::size_t first = 0;
-        while (path_[first] != start) ++first;
-        std::string message = "dependency cycle: " + start;
-        for (std::size_t i = first; i < edges_.size(); ++i)
-            message += " -> " + edges_[i]->name + " (" + edges_[i]->where.str() + ")";
-        diag_.error(edges_[first]->where, std::move(message));
-    }
-
-    const Config& config_;
-    Diagnostics& diag_;
-    std::map<std::string, State> state_;
-    std::vector<std::string> path_;
-    std::vector<const Dependency*> edges_;
-};
+}
 
 std::string address_of(const Socket& socket) {
     if (socket.kind == Socket::Kind::Unix) return "unix:" + socket.path;
@@ -127,7 +92,7 @@ static void check_shared_sockets(const Config& config, Diagnostics& diag) {
 
 void cross_check(const Config& config, bool all_files_read, Diagnostics& diag) {
     check_requirements(config, all_files_read, diag);
-    CycleFinder(config, diag).run();
+    check_cycles(config, diag);
     check_socket_collisions(config, diag);
     check_shared_sockets(config, diag);
 }

@@ -203,7 +203,7 @@ void Probes::on_notify() {
             }
         }
     }
-    supervisor_.settle();
+    supervisor_.request_settle();
 }
 
 Probes::Run& Probes::run_for(const std::string& name) {
@@ -247,7 +247,7 @@ void Probes::fire(Run& run) {
         if (spec.ready.kind == config::Probe::Kind::Delay) {
             run.readiness_active = false;
             program->on_ready();
-            supervisor_.settle();
+            supervisor_.request_settle();
             return;
         }
         launch_attempt(run, spec.ready, false);
@@ -424,7 +424,7 @@ void Probes::attempt_done(Attempt* attempt, bool success, const std::string& det
         } else {
             schedule(run, kReadinessRetryMs);
         }
-        supervisor_.settle();
+        supervisor_.request_settle();
         return;
     }
     if (!run.health_active) return;
@@ -437,7 +437,7 @@ void Probes::attempt_done(Attempt* attempt, bool success, const std::string& det
         program->on_health(false);
     }
     if (run.health_active) schedule(run, static_cast<std::uint64_t>(health.interval.count()));
-    supervisor_.settle();
+    supervisor_.request_settle();
 }
 
 } // namespace svd::probes

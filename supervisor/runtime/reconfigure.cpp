@@ -47,26 +47,28 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
     if (!sockets_->apply(next, diff, error)) return false;
     config::Config previous = std::move(config_);
     config_ = std::move(next);
+    graph_ = plan::Graph(config_);
     sockets_->set_config(config_);
 
     for (const auto& name : diff.removed) {
         if (!selected(only, name)) continue;
         spdlog::info("{}: removed from the config; stopping and forgetting it", name);
-        pending_start_.erase(name);
-        pending_restart_.erase(name);
-        pending_stop_.insert(name);
-        pending_forget_.insert(name);
+        ask(name, plan::Request::Remove);
     }
     for (const auto& name : diff.added) {
         if (!selected(only, name)) continue;
         const config::Program* spec = config_.find_program(name);
-        Slot& slot = add_slot(*spec);
-        if (!slot.output->open()) spdlog::warn("{}: {}", name, slot.output->error());
-        spdlog::info("{}: added to the config", name);
-        if (spec->start != config::StartMode::Manual) {
-            pending_start_.insert(name);
-            affected.push_back(name);
+        if (auto old = slots_.find(name); old != slots_.end()) {
+            // Added back while its removal is still stopping it: it stays,
+            // with the new definition, and starts again once the stop is done.
+            old->second.program->set_spec(*spec);
+            old->second.job.type = old->second.job.stop_sent ? plan::JobType::Stop : plan::JobType::None;
+        } else {
+            Slot& slot = add_slot(*spec);
+            if (!slot.output->open()) spdlog::warn("{}: {}", name, slot.output->error());
         }
+        spdlog::info("{}: added to the config", name);
+        if (spec->start != config::StartMode::Manual && ask(name, plan::Request::Start)) affected.push_back(name);
     }
     for (const auto& change : diff.changed) {
         if (!selected(only, change.name)) continue;
@@ -83,12 +85,11 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
         bool active = process::has_process(program.state()) || program.state() == State::Backoff ||
                       program.state() == State::Waiting;
         if (change.needs_restart && active) {
-            spdlog::info("{}: changed ({}); restarting", change.name, keys);
-            pending_start_.erase(change.name);
-            pending_stop_.insert(change.name);
-            pending_restart_.insert(change.name);
-            make_followers_follow(change.name);
-            affected.push_back(change.name);
+            if (ask(change.name, plan::Request::Restart)) {
+                spdlog::info("{}: changed ({}); restarting", change.name, keys);
+                make_followers_follow(change.name);
+                affected.push_back(change.name);
+            }
         } else {
             spdlog::info("{}: changed ({}); applied in place", change.name, keys);
         }
@@ -100,7 +101,7 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
     }
     config_errors_.clear();
     file_watch_->rebuild(config_);
-    settle();
+    request_settle();
     return true;
 }
 
@@ -133,30 +134,6 @@ UpdateOutcome Supervisor::update_from_disk(const std::vector<std::string>& only,
     }
     outcome.ok = true;
     return outcome;
-}
-
-void Supervisor::forget_removed() {
-    for (auto it = pending_forget_.begin(); it != pending_forget_.end();) {
-        auto found = slots_.find(*it);
-        if (found == slots_.end()) {
-            it = pending_forget_.erase(it);
-            continue;
-        }
-        process::Program& program = *found->second.program;
-        if (process::has_process(program.state()) || pending_stop_.count(*it) || config_.find_program(*it)) {
-            ++it;
-            continue;
-        }
-        Slot slot = std::move(found->second);
-        slots_.erase(found);
-        uv_close(reinterpret_cast<uv_handle_t*>(slot.timer),
-                 [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
-        auto* output = slot.output.release();
-        output->close([output] { delete output; });
-        // The Program goes with the slot; nothing refers to it any more.
-        spdlog::info("{}: forgotten", *it);
-        it = pending_forget_.erase(it);
-    }
 }
 
 } // namespace svd::runtime

@@ -1,15 +1,13 @@
 #include "runtime/supervisor.h"
-#include "probes/probes.h"
-#include "sockets/sockets.h"
-#include "config/env_file.h"
-#include "watch/file_watch.h"
+
 #include "daemon/state_file.h"
+#include "probes/probes.h"
+#include "runtime/environment.h"
+#include "runtime/escapees.h"
+#include "sockets/sockets.h"
+#include "watch/file_watch.h"
 
 #include <algorithm>
-#include <dirent.h>
-#include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <cerrno>
 #include <csignal>
 #include <spdlog/spdlog.h>
@@ -20,35 +18,32 @@ extern char** environ;
 
 namespace svd::runtime {
 
+using plan::Action;
+using plan::JobType;
 using process::Program;
 using process::State;
 
 Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
-    : loop_(loop), config_(std::move(config)), born_(process::Clock::now()) {
+    : loop_(loop), config_(std::move(config)), graph_(config_), born_(process::Clock::now()) {
     for (char** entry = environ; entry && *entry; ++entry) base_environment_.emplace_back(*entry);
     for (const auto& spec : config_.programs) add_slot(spec);
     probes_ = std::make_unique<Probes>(loop_, *this);
     sockets_ = std::make_unique<Sockets>(loop_, *this);
     file_watch_ = std::make_unique<FileWatch>(loop_, *this);
+    uv_idle_init(loop_, settle_soon_.make());
+    settle_soon_->data = this;
 }
 
-Supervisor::~Supervisor() {
-    for (auto& [name, slot] : slots_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(slot.timer),
-                 [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
-        auto* output = slot.output.release();
-        output->close([output] { delete output; });
-    }
-}
+Supervisor::~Supervisor() = default;
 
-Supervisor::Slot& Supervisor::add_slot(const config::Program& spec) {
-    Slot slot;
+Slot& Supervisor::add_slot(const config::Program& spec) {
+    Slot& slot = slots_[spec.name];
+    slot.owner = this;
     slot.program = std::make_unique<Program>(spec, *this);
-    slot.output = std::make_unique<logs::ProgramOutput>(loop_, spec.name, config_.svd.log_dir, spec.log);
-    slot.timer = new uv_timer_t;
-    uv_timer_init(loop_, slot.timer);
-    slot.timer->data = slot.program.get();
-    return slots_.emplace(spec.name, std::move(slot)).first->second;
+    slot.output.reset(new logs::ProgramOutput(loop_, spec.name, config_.svd.log_dir, spec.log));
+    uv_timer_init(loop_, slot.timer.make());
+    slot.timer->data = &slot; // map nodes do not move
+    return slot;
 }
 
 bool Supervisor::prepare(std::string& error) {
@@ -71,8 +66,8 @@ std::vector<std::string> Supervisor::names() const {
     std::vector<std::string> out;
     for (const auto& spec : config_.programs) out.push_back(spec.name);
     // Removed by an update but still stopping: listed until forgotten.
-    for (const auto& name : pending_forget_)
-        if (!config_.find_program(name)) out.push_back(name);
+    for (const auto& [name, slot] : slots_)
+        if (slot.job.type == JobType::Remove && !config_.find_program(name)) out.push_back(name);
     return out;
 }
 
@@ -86,7 +81,7 @@ logs::ProgramOutput* Supervisor::output(const std::string& name) {
     return found == slots_.end() ? nullptr : found->second.output.get();
 }
 
-Supervisor::Slot* Supervisor::slot_of(const Program& program) {
+Slot* Supervisor::slot_of(const Program& program) {
     auto found = slots_.find(program.name());
     return found == slots_.end() ? nullptr : &found->second;
 }
@@ -95,210 +90,104 @@ double Supervisor::uptime_s() const {
     return std::chrono::duration<double>(process::Clock::now() - born_).count();
 }
 
-// ---- dependency graph ------------------------------------------------------
+// ---- requests: each becomes a job, merged by plan::merge ------------------
 
-void Supervisor::collect_dependencies(const std::string& name, std::vector<std::string>& out,
-                                      std::set<std::string>& seen) const {
-    const config::Program* spec = config_.find_program(name);
-    if (!spec) return;
-    for (const auto& dependency : spec->dependencies) {
-        if (!seen.insert(dependency.name).second) continue;
-        collect_dependencies(dependency.name, out, seen);
-        out.push_back(dependency.name);
+bool Supervisor::ask(const std::string& name, plan::Request request) {
+    auto found = slots_.find(name);
+    if (found == slots_.end()) return false;
+    plan::Merged merged = plan::merge(found->second.job, request, shutting_down_);
+    if (!merged.refused.empty()) {
+        spdlog::info("{}: not taken: {}", name, merged.refused);
+        return false;
     }
+    found->second.job = merged.job;
+    request_settle();
+    return true;
 }
 
-std::vector<std::string> Supervisor::dependencies_of(const std::string& name) const {
-    std::vector<std::string> out;
-    std::set<std::string> seen{name};
-    collect_dependencies(name, out, seen);
-    return out;
+/// What a program needs to run first: its requirements that are not up.
+static bool needs_starting(const Program* program) {
+    return program && !process::has_process(program->state()) && !program->completed();
 }
-
-std::vector<std::string> Supervisor::dependents_of(const std::string& name) const {
-    std::vector<std::string> out;
-    std::set<std::string> seen{name};
-    std::vector<std::string> frontier{name};
-    while (!frontier.empty()) {
-        std::string current = frontier.back();
-        frontier.pop_back();
-        for (const auto& spec : config_.programs)
-            for (const auto& dependency : spec.dependencies)
-                if (dependency.name == current && seen.insert(spec.name).second) {
-                    out.push_back(spec.name);
-                    frontier.push_back(spec.name);
-                }
-    }
-    return out;
-}
-
-bool Supervisor::condition_holds(const config::Dependency& dependency) {
-    Program* target = find(dependency.name);
-    if (!target) return false;
-    switch (dependency.condition) {
-    case config::Condition::Started:
-        return process::has_process(target->state()) || target->completed() ||
-               target->state() == State::Running;
-    case config::Condition::Ready:
-        return target->ready() &&
-               (target->state() == State::Running || target->completed() || target->state() == State::Starting);
-    case config::Condition::Healthy:
-        if (target->spec().health.kind == config::Probe::Kind::None)
-            return target->ready() && target->state() == State::Running;
-        return target->healthy().value_or(false) && target->state() == State::Running;
-    case config::Condition::Completed:
-        return target->completed();
-    }
-    return false;
-}
-
-std::string Supervisor::blocked_by(const std::string& name, bool& hopeless) {
-    hopeless = false;
-    const config::Program* spec = config_.find_program(name);
-    if (!spec) return {};
-    std::vector<std::string> waiting_for;
-    for (const auto& dependency : spec->dependencies) {
-        if (condition_holds(dependency)) continue;
-        Program* target = find(dependency.name);
-        State state = target ? target->state() : State::Fatal;
-        bool target_pending = pending_start_.count(dependency.name) > 0;
-        if (state == State::Fatal || (!target_pending && !process::has_process(state) && state != State::Backoff &&
-                                      state != State::Waiting)) {
-            hopeless = hopeless || state == State::Fatal ||
-                       (state == State::Exited && dependency.condition == config::Condition::Completed);
-        }
-        std::string reason = dependency.name + " (" + config::to_string(dependency.condition) + ")";
-        if (state == State::Fatal) reason = dependency.name + " is FATAL";
-        waiting_for.push_back(reason);
-    }
-    if (waiting_for.empty()) return {};
-    std::string text = "waiting for ";
-    for (std::size_t i = 0; i < waiting_for.size(); ++i) text += (i ? ", " : "") + waiting_for[i];
-    return text;
-}
-
-bool Supervisor::has_active_dependents(const std::string& name) {
-    for (const auto& dependent : dependents_of(name)) {
-        Program* program = find(dependent);
-        if (program && process::has_process(program->state())) return true;
-    }
-    return false;
-}
-
-// ---- requests --------------------------------------------------------------
 
 void Supervisor::start(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
     for (const auto& name : names) {
-        for (const auto& dependency : dependencies_of(name)) {
-            Program* program = find(dependency);
-            if (program && !process::has_process(program->state()) && !program->completed())
-                pending_start_.insert(dependency);
-        }
-        pending_stop_.erase(name);
-        pending_start_.insert(name);
+        for (const auto& dependency : graph_.dependencies_of(name))
+            if (needs_starting(find(dependency))) ask(dependency, plan::Request::Start);
+        ask(name, plan::Request::Start);
     }
     if (done) waiters_.push_back({Goal::Up, names, std::move(done)});
-    settle();
+    request_settle();
 }
 
 void Supervisor::stop(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done,
                       std::vector<std::string>* also) {
     std::set<std::string> requested(names.begin(), names.end());
-    for (const auto& name : names) {
-        for (const auto& dependent : dependents_of(name)) {
-            Program* program = find(dependent);
-            if (!program) continue;
-            bool active = process::has_process(program->state()) || program->state() == State::Backoff ||
-                          program->state() == State::Waiting || pending_start_.count(dependent);
-            if (active && !requested.count(dependent) && !pending_stop_.count(dependent)) {
-                if (also) also->push_back(dependent);
-                pending_stop_.insert(dependent);
-            }
-            pending_start_.erase(dependent);
-            pending_restart_.erase(dependent);
+    std::vector<std::string> cascade;
+    for (const auto& name : names)
+        for (const auto& dependent : graph_.dependents_of(name)) {
+            auto found = slots_.find(dependent);
+            if (found == slots_.end() || requested.count(dependent)) continue;
+            const Slot& slot = found->second;
+            State state = slot.program->state();
+            bool active = process::has_process(state) || state == State::Backoff || state == State::Waiting ||
+                          slot.job.starts();
+            bool already = slot.job.type == JobType::Stop || slot.job.type == JobType::Remove;
+            if (active && !already && std::find(cascade.begin(), cascade.end(), dependent) == cascade.end())
+                cascade.push_back(dependent);
+            ask(dependent, plan::Request::Stop);
         }
-        pending_start_.erase(name);
-        pending_restart_.erase(name);
-        pending_stop_.insert(name);
-    }
-    for (const auto& name : *(also ? also : &names)) pending_restart_.erase(name);
+    for (const auto& name : names) ask(name, plan::Request::Stop);
+    if (also) *also = cascade;
     if (done) {
         std::vector<std::string> all = names;
-        if (also) all.insert(all.end(), also->begin(), also->end());
+        all.insert(all.end(), cascade.begin(), cascade.end());
         waiters_.push_back({Goal::Down, all, std::move(done)});
     }
-    settle();
+    request_settle();
 }
 
 void Supervisor::restart(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
     for (const auto& name : names) {
         if (!find(name)) continue;
-        for (const auto& dependency : dependencies_of(name)) {
-            Program* program = find(dependency);
-            if (program && !process::has_process(program->state()) && !program->completed())
-                pending_start_.insert(dependency);
-        }
-        pending_start_.erase(name);
-        pending_stop_.insert(name);
-        pending_restart_.insert(name);
-        make_followers_follow(name);
+        for (const auto& dependency : graph_.dependencies_of(name))
+            if (needs_starting(find(dependency))) ask(dependency, plan::Request::Start);
+        if (ask(name, plan::Request::Restart)) make_followers_follow(name);
     }
     if (done) waiters_.push_back({Goal::Up, names, std::move(done)});
-    settle();
+    request_settle();
 }
 
 void Supervisor::wait_for(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
     waiters_.push_back({Goal::Up, names, std::move(done)});
-    settle();
-}
-
-std::vector<std::string> Supervisor::followers_of(const std::string& name) const {
-    std::vector<std::string> out;
-    std::set<std::string> seen{name};
-    std::vector<std::string> frontier{name};
-    while (!frontier.empty()) {
-        std::string current = frontier.back();
-        frontier.pop_back();
-        for (const auto& spec : config_.programs)
-            for (const auto& dependency : spec.dependencies)
-                if (dependency.name == current &&
-                    (dependency.condition == config::Condition::Ready ||
-                     dependency.condition == config::Condition::Healthy) &&
-                    seen.insert(spec.name).second) {
-                    out.push_back(spec.name);
-                    frontier.push_back(spec.name);
-                }
-    }
-    return out;
+    request_settle();
 }
 
 void Supervisor::make_followers_follow(const std::string& name) {
-    for (const auto& follower : followers_of(name)) {
-        Program* program = find(follower);
-        if (!program) continue;
-        State state = program->state();
+    for (const auto& follower : graph_.followers_of(name)) {
+        auto found = slots_.find(follower);
+        if (found == slots_.end()) continue;
+        const Slot& slot = found->second;
+        State state = slot.program->state();
         if (!process::has_process(state) && state != State::Backoff) continue;
-        if (pending_stop_.count(follower) && !pending_restart_.count(follower)) continue; // being stopped for good
-        spdlog::info("{}: restarting because it requires {}, which is restarting", follower, name);
-        pending_start_.erase(follower);
-        pending_stop_.insert(follower);
-        pending_restart_.insert(follower);
+        if (slot.job.type == JobType::Stop || slot.job.type == JobType::Remove) continue; // stopped for good
+        if (slot.job.type == JobType::Restart) continue;
+        if (ask(follower, plan::Request::Restart))
+            spdlog::info("{}: restarting because it requires {}, which is restarting", follower, name);
     }
 }
 
 void Supervisor::shutdown(std::function<void()> done) {
     shutting_down_ = true;
     shutdown_done_ = std::move(done);
-    pending_start_.clear();
-    pending_restart_.clear();
-    for (const auto& name : names()) pending_stop_.insert(name);
-    settle();
+    for (auto& [name, slot] : slots_) ask(name, plan::Request::Stop);
+    request_settle();
 }
 
 void Supervisor::start_boot_programs(const std::set<std::string>& adopted) {
     std::vector<std::string> boot;
     for (const auto& spec : config_.programs) {
-        // On-demand programs are armed now (settle() waits for the first connection).
+        // On-demand programs are armed now (the plan waits for the first connection).
         if (spec.start != config::StartMode::Boot && spec.start != config::StartMode::OnDemand) continue;
         // Adopted across a reload: left as they were, except that an on-demand
         // program still waiting for its first connection is armed again.
@@ -318,126 +207,96 @@ void Supervisor::reopen_logs() {
     for (auto& [name, slot] : slots_) slot.output->reopen_files();
 }
 
-// ---- deciding what happens next ------------------------------------------
+// ---- carrying out the plan ----------------------------------------------
 
-std::optional<Outcome> Supervisor::verdict(Goal goal, const std::string& name) {
-    Program* program = find(name);
-    if (!program) return Outcome{name, false, "", "no such program"};
-    Outcome outcome{name, false, process::to_string(program->state()), program->message()};
-    State state = program->state();
-    if (goal == Goal::Down) {
-        if (process::has_process(state) || pending_stop_.count(name)) return std::nullopt;
-        outcome.ok = true;
-        return outcome;
+void Supervisor::request_settle() {
+    if (!settle_soon_ || uv_is_active(settle_soon_.base())) return;
+    // An active idle handle makes the loop poll without blocking, so the
+    // settle runs in this loop turn or the next, and never while idle.
+    uv_idle_start(settle_soon_.get(), [](uv_idle_t* idle) {
+        uv_idle_stop(idle);
+        if (auto* self = static_cast<Supervisor*>(idle->data)) self->settle();
+    });
+}
+
+plan::Views Supervisor::views() const {
+    plan::Views views;
+    for (const auto& [name, slot] : slots_) {
+        const Program& program = *slot.program;
+        plan::ProgramView& view = views[name];
+        view.state = program.state();
+        view.ready = program.ready();
+        view.healthy = program.healthy();
+        view.has_health_check = program.spec().health.kind != config::Probe::Kind::None;
+        view.completed = program.completed();
+        view.message = program.message();
+        view.job = slot.job;
+        view.on_demand = program.spec().start == config::StartMode::OnDemand;
+        view.demand_seen = sockets_->demand_seen(name);
+        view.armed = sockets_->armed(name);
     }
-    if (pending_start_.count(name)) return std::nullopt;
-    if (!process::has_process(state) && program->spec().start == config::StartMode::OnDemand &&
-        sockets_->armed(name)) {
-        // Started as far as it can be: the first connection does the rest.
-        outcome.ok = true;
-        outcome.message = "on demand: starts at the first connection";
-        return outcome;
-    }
-    switch (state) {
-    case State::Running:
-        if (!program->ready()) return std::nullopt;
-        outcome.ok = true;
-        return outcome;
-    case State::Exited:
-        outcome.ok = program->completed();
-        return outcome;
-    case State::Starting:
-    case State::Backoff:
-    case State::Stopping:
-        return std::nullopt;
-    case State::Waiting: {
-        bool hopeless = false;
-        blocked_by(name, hopeless);
-        if (!hopeless) return std::nullopt;
-        return outcome;
-    }
-    default:
-        return outcome;
+    return views;
+}
+
+void Supervisor::carry_out(const Action& action) {
+    auto found = slots_.find(action.name);
+    if (found == slots_.end()) return;
+    Slot& slot = found->second;
+    Program& program = *slot.program;
+    switch (action.kind) {
+    case Action::Kind::Stop:
+        slot.job.stop_sent = true;
+        program.stop();
+        if (slot.job.type != JobType::Restart) sockets_->program_stopped(program);
+        break;
+    case Action::Kind::StopDone:
+        slot.job = {};
+        break;
+    case Action::Kind::Relaunch:
+        program.count_restart();
+        slot.job = {JobType::Start, false};
+        break;
+    case Action::Kind::Start:
+        slot.job = {};
+        program.start();
+        break;
+    case Action::Kind::ArmOnDemand:
+        slot.job = {};
+        sockets_->arm_on_demand(program);
+        break;
+    case Action::Kind::Wait:
+        program.wait(action.reason);
+        break;
+    case Action::Kind::GiveUp:
+        slot.job = {};
+        program.wait(action.reason);
+        break;
+    case Action::Kind::Forget:
+        spdlog::info("{}: forgotten", action.name);
+        slots_.erase(found); // the slot's destructor closes its timer and output
+        break;
     }
 }
 
 void Supervisor::settle() {
     if (settling_) return;
     settling_ = true;
-    bool progress = true;
-    while (progress) {
-        progress = false;
-        // Stops first, dependents before what they depend on.
-        for (auto it = pending_stop_.begin(); it != pending_stop_.end();) {
-            Program* program = find(*it);
-            if (!program) {
-                it = pending_stop_.erase(it);
-                continue;
-            }
-            bool dependents_busy = false;
-            for (const auto& dependent : dependents_of(*it))
-                if (Program* other = find(dependent); other && process::has_process(other->state()))
-                    dependents_busy = true;
-            if (dependents_busy) {
-                ++it;
-                continue;
-            }
-            acting_ = true;
-            program->stop();
-            acting_ = false;
-            if (!pending_restart_.count(*it)) sockets_->program_stopped(*program);
-            it = pending_stop_.erase(it);
-            progress = true;
+    for (;;) {
+        std::vector<Action> actions = plan::next_actions(graph_, views());
+        bool progress = false;
+        for (const Action& action : actions) {
+            carry_out(action);
+            progress = progress || action.kind != Action::Kind::Wait;
         }
-        // Restarts whose stop is complete become starts.
-        for (auto it = pending_restart_.begin(); it != pending_restart_.end();) {
-            Program* program = find(*it);
-            if (!program || pending_stop_.count(*it) || process::has_process(program->state())) {
-                ++it;
-                continue;
-            }
-            program->count_restart();
-            pending_start_.insert(*it);
-            it = pending_restart_.erase(it);
-            progress = true;
-        }
-        for (auto it = pending_start_.begin(); it != pending_start_.end();) {
-            Program* program = find(*it);
-            if (!program) {
-                it = pending_start_.erase(it);
-                continue;
-            }
-            bool hopeless = false;
-            std::string reason = blocked_by(*it, hopeless);
-            if (!reason.empty()) {
-                program->wait(reason);
-                if (hopeless) {
-                    it = pending_start_.erase(it);
-                    progress = true;
-                    continue;
-                }
-                ++it;
-                continue;
-            }
-            std::string name = *it;
-            it = pending_start_.erase(it);
-            if (program->spec().start == config::StartMode::OnDemand && !process::has_process(program->state()) &&
-                !sockets_->demand_seen(name)) {
-                // Socket-activated: wait for the first connection instead.
-                sockets_->arm_on_demand(*program);
-                continue;
-            }
-            program->start();
-            progress = true;
-        }
+        if (!progress) break;
     }
-    forget_removed();
     // Replies for requests that reached their verdict.
+    plan::Views now = views();
     for (std::size_t i = 0; i < waiters_.size();) {
         std::vector<Outcome> outcomes;
         bool all = true;
         for (const auto& name : waiters_[i].names) {
-            auto outcome = verdict(waiters_[i].goal, name);
+            auto outcome = plan::verdict(graph_, now, waiters_[i].goal, name);
             if (!outcome) {
                 all = false;
                 break;
@@ -453,37 +312,17 @@ void Supervisor::settle() {
         done(outcomes);
     }
     settling_ = false;
-    if (shutting_down_ && shutdown_done_ && pending_stop_.empty()) {
-        bool any_alive = false;
-        for (auto& [name, slot] : slots_) any_alive = any_alive || process::has_process(slot.program->state());
-        if (!any_alive) {
-            auto done = std::move(shutdown_done_);
-            shutdown_done_ = nullptr;
-            done();
-        }
+    if (shutting_down_ && shutdown_done_ && plan::all_down(views())) {
+        auto done = std::move(shutdown_done_);
+        shutdown_done_ = nullptr;
+        done();
     }
 }
 
 // ---- ProgramHost -----------------------------------------------------------
 
 std::vector<std::string> Supervisor::build_environment(const Program& program) const {
-    const config::Program& spec = program.spec();
-    std::map<std::string, std::string> env;
-    for (const auto& entry : base_environment_) {
-        auto eq = entry.find('=');
-        if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-    }
-    // Variables of svd's own protocols must never leak from svd's environment.
-    for (const char* own : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NGINX", "NOTIFY_SOCKET"}) env.erase(own);
-    env["SVD_PROGRAM"] = spec.name;
-    env["SVD_HOME"] = config_.svd.home;
-    if (!spec.env_file.empty()) {
-        config::EnvFile file = config::read_env_file(spec.env_file);
-        if (!file.error.empty()) spdlog::warn("program {}: {}", spec.name, file.error);
-        for (const auto& warning : file.warnings) spdlog::warn("program {}: {}", spec.name, warning);
-        for (const auto& [key, value] : file.values) env[key] = value;
-    }
-    for (const auto& [key, value] : spec.environment) env[key] = value;
+    auto env = program_environment(base_environment_, program.spec(), config_.svd.home);
     sockets_->add_environment(program, env);
     probes_->add_environment(program, env);
     std::vector<std::string> out;
@@ -526,19 +365,18 @@ void Supervisor::set_timer(Program& program, process::Millis delay) {
     Slot* slot = slot_of(program);
     uv_update_time(loop_);
     uv_timer_start(
-        slot->timer,
+        slot->timer.get(),
         [](uv_timer_t* timer) {
-            auto* program = static_cast<Program*>(timer->data);
-            program->on_timer();
-            // The host is reachable from the program's ProgramHost reference only;
-            // settle through the loop's data pointer, set by main.
-            if (auto* supervisor = static_cast<Supervisor*>(timer->loop->data)) supervisor->settle();
+            auto* slot = static_cast<Slot*>(timer->data);
+            if (!slot) return;
+            slot->program->on_timer();
+            slot->owner->request_settle();
         },
         static_cast<uint64_t>(std::max<long long>(0, delay.count())), 0);
 }
 
 void Supervisor::cancel_timer(Program& program) {
-    if (Slot* slot = slot_of(program)) uv_timer_stop(slot->timer);
+    if (Slot* slot = slot_of(program)) uv_timer_stop(slot->timer.get());
 }
 
 process::Clock::time_point Supervisor::now() { return process::Clock::now(); }
@@ -556,75 +394,15 @@ void Supervisor::changed(Program& program, State from) {
     probes_->state_changed(program);
     // A program that stops being ready by itself (crash, health restart)
     // takes its followers down with it; they start again once it is ready.
-    if (from == State::Running && to != State::Running && !acting_ && !shutting_down_ &&
-        !pending_stop_.count(program.name()))
+    // Not when svd stops it: then its job says so.
+    Slot* slot = slot_of(program);
+    if (from == State::Running && to != State::Running && !shutting_down_ && slot && !slot->job.stops())
         make_followers_follow(program.name());
+    request_settle();
 }
 
 void Supervisor::probes_begin(Program& program) { probes_->begin(program); }
 void Supervisor::probes_end(Program& program) { probes_->end(program); }
-
-namespace {
-
-/// The whole of a small /proc file, empty when it is gone. Plain read(2):
-/// an ifstream throws from underflow (ESRCH) when the process exits while
-/// it is being read, which took svd down during `stop all`.
-std::string read_proc_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string content;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
-}
-
-} // namespace
-
-void Supervisor::sweep_orphans(const std::set<std::string>& names) {
-    static const std::string kTag = "SVD_PROGRAM=";
-    // Our direct children, from the kernel's own lists (one small read per
-    // thread), not a scan of every process on the machine, and once per
-    // batch of reaps: reading /proc/*/stat for 1,000 programs times 1,000
-    // reaps made `stop all` take seconds.
-    std::vector<pid_t> children;
-    if (DIR* tasks = opendir("/proc/self/task")) {
-        while (dirent* task = readdir(tasks)) {
-            if (task->d_name[0] == '.') continue;
-            std::string list = read_proc_file(std::string("/proc/self/task/") + task->d_name + "/children");
-            const char* at = list.c_str();
-            char* end = nullptr;
-            for (long pid = std::strtol(at, &end, 10); end != at; pid = std::strtol(at, &end, 10)) {
-                children.push_back(static_cast<pid_t>(pid));
-                at = end;
-            }
-        }
-        closedir(tasks);
-    }
-    for (pid_t pid : children) {
-        if (pid <= 0 || by_pid_.count(pid)) continue;
-        // A zombie's environ reads empty: it is reaped, not killed.
-        std::string environment = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
-        std::size_t at = 0;
-        std::string name;
-        while (at < environment.size()) {
-            std::size_t end = environment.find('\0', at);
-            if (end == std::string::npos) end = environment.size();
-            if (environment.compare(at, kTag.size(), kTag) == 0)
-                name = environment.substr(at + kTag.size(), end - at - kTag.size());
-            at = end + 1;
-        }
-        if (name.empty() || !names.count(name)) continue;
-        spdlog::warn("{}: pid {} escaped its process group; killing it with the program", name, pid);
-        kill(pid, SIGKILL);
-        kill(-pid, SIGKILL); // and its own group, if it leads one
-    }
-}
 
 void Supervisor::reap_children() {
     std::set<std::string> exited;
@@ -645,8 +423,8 @@ void Supervisor::reap_children() {
         exited.insert(program->name());
         program->on_exit(status);
     }
-    if (!exited.empty()) sweep_orphans(exited);
-    settle();
+    if (!exited.empty()) kill_escapees(exited, [this](pid_t pid) { return by_pid_.count(pid) > 0; });
+    request_settle();
 }
 
 } // namespace svd::runtime

@@ -1,13 +1,17 @@
-// The supervisor: owns every program, their timers and output, reaps
-// children, and decides what to start or stop next so that dependencies are
-// honoured both ways (start in order, stop in reverse). Everything runs on
-// one libuv loop; nothing here blocks except fork/exec itself.
+// runtime/: the Supervisor owns every program's slot (state machine,
+// output, timer, job), spawns and reaps them, and carries out what the
+// planner (plan/) decides, so that dependencies are honoured both ways
+// (start in order, stop in reverse). Everything runs on one libuv loop;
+// nothing here blocks except fork/exec itself.
 #pragma once
 
 #include "config/model.h"
 #include "config/config_diff.h"
-#include "logs/program_output.h"
+#include "loop/handle.h"
+#include "plan/graph.h"
+#include "plan/planner.h"
 #include "process/program.h"
+#include "runtime/slot.h"
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -48,15 +52,8 @@ struct UpdateOutcome {
     std::vector<std::string> affected;       ///< started or restarted by the update
 };
 
-/// What a start/stop request waits for before its reply is sent.
-enum class Goal { Up, Down };
-
-struct Outcome {
-    std::string name;
-    bool ok = false;
-    std::string state;
-    std::string message;
-};
+using plan::Goal;
+using plan::Outcome;
 
 class Supervisor final : public process::ProgramHost {
 public:
@@ -98,10 +95,8 @@ public:
     void shutdown(std::function<void()> done);
     bool shutting_down() const { return shutting_down_; }
 
-    /// Programs that require `name`, directly or not.
-    std::vector<std::string> dependents_of(const std::string& name) const;
-    /// Programs `name` requires, directly or not, dependencies first.
-    std::vector<std::string> dependencies_of(const std::string& name) const;
+    /// Who requires whom in the running config.
+    const plan::Graph& graph() const { return graph_; }
 
     void reopen_logs();
 
@@ -127,6 +122,17 @@ public:
     /// Seconds since svd started.
     double uptime_s() const;
 
+    /// Where program process groups are recorded (see state_file.h); may be null.
+    void set_state_file(StateFile* state_file) { state_file_ = state_file; }
+
+    /// SIGCHLD arrived: reap everything that exited.
+    void reap_children();
+    /// Something happened that may let the plan move on (an exit, a probe,
+    /// a timer, a request): the plan is asked again once the loop is free,
+    /// outside any state transition. Cheap to call many times.
+    void request_settle();
+
+private:
     // process::ProgramHost
     spawn::SpawnResult launch(process::Program& program) override;
     void signal_group(pid_t pgid, int signal) override;
@@ -137,21 +143,6 @@ public:
     void probes_begin(process::Program& program) override;
     void probes_end(process::Program& program) override;
 
-    /// Where program process groups are recorded (see state_file.h); may be null.
-    void set_state_file(StateFile* state_file) { state_file_ = state_file; }
-
-    /// SIGCHLD arrived: reap everything that exited.
-    void reap_children();
-    /// Re-evaluates pending starts and stops and pending replies. Called after
-    /// every event, so that decisions never run inside a state transition.
-    void settle();
-
-private:
-    struct Slot {
-        std::unique_ptr<process::Program> program;
-        std::unique_ptr<logs::ProgramOutput> output;
-        uv_timer_t* timer = nullptr;
-    };
     struct Waiter {
         Goal goal;
         std::vector<std::string> names;
@@ -160,35 +151,22 @@ private:
 
     Slot* slot_of(const process::Program& program);
     Slot& add_slot(const config::Program& spec);
-    void forget_removed();
-    void collect_dependencies(const std::string& name, std::vector<std::string>& out,
-                              std::set<std::string>& seen) const;
-    /// Why `name` cannot start yet: empty when every requirement holds.
-    /// `hopeless` turns true when a requirement can no longer be met (FATAL).
-    std::string blocked_by(const std::string& name, bool& hopeless);
-    bool condition_holds(const config::Dependency& dependency);
-    bool has_active_dependents(const std::string& name);
-    /// Programs that require `name` to be ready or healthy, directly or not.
-    std::vector<std::string> followers_of(const std::string& name) const;
-    /// Stops the active followers of `name` and queues them to start again.
+    /// Merges `request` into the job of `name`. False (logged) when refused.
+    bool ask(const std::string& name, plan::Request request);
+    /// Restarts the active followers of `name` with it.
     void make_followers_follow(const std::string& name);
-    std::optional<Outcome> verdict(Goal goal, const std::string& name);
+    /// Asks the planner until only waiting is left, carries out what it
+    /// says, then answers the requests that reached a verdict.
+    void settle();
+    void carry_out(const plan::Action& action);
+    plan::Views views() const;
     std::vector<std::string> build_environment(const process::Program& program) const;
-    /// Kills processes that escaped the process groups of `names` (double
-    /// fork + setsid) and were adopted by svd as subreaper; they are
-    /// recognised by the SVD_PROGRAM=name every child of a program inherits.
-    void sweep_orphans(const std::set<std::string>& names);
 
     uv_loop_t* loop_;
     config::Config config_;
+    plan::Graph graph_;
     std::map<std::string, Slot> slots_;
     std::map<pid_t, process::Program*> by_pid_;
-    std::set<std::string> pending_start_;
-    std::set<std::string> pending_stop_;
-    /// Stopped on purpose, to be started again once down (restart, dependents following).
-    std::set<std::string> pending_restart_;
-    /// Removed from the config: forgotten once their process is gone.
-    std::set<std::string> pending_forget_;
     std::vector<config::ConfigError> config_errors_;
     std::string profile_;
     std::vector<Waiter> waiters_;
@@ -197,9 +175,9 @@ private:
     std::unique_ptr<Sockets> sockets_;
     std::unique_ptr<FileWatch> file_watch_;
     StateFile* state_file_ = nullptr;
+    loop::Handle<uv_idle_t> settle_soon_; ///< active only while a settle is asked for
     bool shutting_down_ = false;
     bool settling_ = false;
-    bool acting_ = false; ///< settle() is stopping a program itself: not a failure to follow
     std::function<void()> shutdown_done_;
     process::Clock::time_point born_;
 };
