@@ -92,12 +92,14 @@ double Supervisor::uptime_s() const {
 
 // ---- requests: each becomes a job, merged by plan::merge ------------------
 
-bool Supervisor::ask(const std::string& name, plan::Request request) {
+bool Supervisor::ask(const std::string& name, plan::Request request, std::map<std::string, std::string>* refused) {
     auto found = slots_.find(name);
     if (found == slots_.end()) return false;
     plan::Merged merged = plan::merge(found->second.job, request, shutting_down_);
     if (!merged.refused.empty()) {
-        spdlog::info("{}: not taken: {}", name, merged.refused);
+        spdlog::info("{}: {} not taken: {}", name, request == plan::Request::Start ? "start" : "restart or stop",
+                     merged.refused);
+        if (refused) (*refused)[name] = merged.refused;
         return false;
     }
     found->second.job = merged.job;
@@ -111,12 +113,13 @@ static bool needs_starting(const Program* program) {
 }
 
 void Supervisor::start(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
+    std::map<std::string, std::string> refused;
     for (const auto& name : names) {
         for (const auto& dependency : graph_.dependencies_of(name))
             if (needs_starting(find(dependency))) ask(dependency, plan::Request::Start);
-        ask(name, plan::Request::Start);
+        ask(name, plan::Request::Start, &refused);
     }
-    if (done) waiters_.push_back({Goal::Up, names, std::move(done)});
+    if (done) waiters_.push_back({Goal::Up, names, std::move(done), std::move(refused)});
     request_settle();
 }
 
@@ -148,13 +151,14 @@ void Supervisor::stop(const std::vector<std::string>& names, std::function<void(
 }
 
 void Supervisor::restart(const std::vector<std::string>& names, std::function<void(std::vector<Outcome>)> done) {
+    std::map<std::string, std::string> refused;
     for (const auto& name : names) {
         if (!find(name)) continue;
         for (const auto& dependency : graph_.dependencies_of(name))
             if (needs_starting(find(dependency))) ask(dependency, plan::Request::Start);
-        if (ask(name, plan::Request::Restart)) make_followers_follow(name);
+        if (ask(name, plan::Request::Restart, &refused)) make_followers_follow(name);
     }
-    if (done) waiters_.push_back({Goal::Up, names, std::move(done)});
+    if (done) waiters_.push_back({Goal::Up, names, std::move(done), std::move(refused)});
     request_settle();
 }
 
@@ -296,6 +300,12 @@ void Supervisor::settle() {
         std::vector<Outcome> outcomes;
         bool all = true;
         for (const auto& name : waiters_[i].names) {
+            if (auto refusal = waiters_[i].refused.find(name); refusal != waiters_[i].refused.end()) {
+                Program* program = find(name);
+                outcomes.push_back({name, false, program ? process::to_string(program->state()) : "",
+                                    "not done: " + refusal->second});
+                continue;
+            }
             auto outcome = plan::verdict(graph_, now, waiters_[i].goal, name);
             if (!outcome) {
                 all = false;

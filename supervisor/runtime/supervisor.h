@@ -147,12 +147,15 @@ private:
         Goal goal;
         std::vector<std::string> names;
         std::function<void(std::vector<Outcome>)> done;
+        /// Names whose request plan::merge refused, with why: their verdict is that.
+        std::map<std::string, std::string> refused;
     };
 
     Slot* slot_of(const process::Program& program);
     Slot& add_slot(const config::Program& spec);
-    /// Merges `request` into the job of `name`. False (logged) when refused.
-    bool ask(const std::string& name, plan::Request request);
+    /// Merges `request` into the job of `name`. False (logged, and the reason
+    /// in `refused` when given) when refused.
+    bool ask(const std::string& name, plan::Request request, std::map<std::string, std::string>* refused = nullptr);
     /// Restarts the active followers of `name` with it.
     void make_followers_follow(const std::string& name);
     /// Asks the planner until only waiting is left, carries out what it

@@ -6,10 +6,11 @@ import datetime
 import os
 import re
 import signal
+import subprocess
 import time
 import unittest
 
-from svdtest import (SvdTestCase, cmdline, cpu_seconds, pid_alive, pid_gone, processes_with_marker, toml_array,
+from svdtest import (SVCTL, SvdTestCase, cmdline, cpu_seconds, pid_alive, pid_gone, processes_with_marker, toml_array,
                      toml_string, wait_for)
 
 # A child that ignores SIGTERM, says so on stdout, then sleeps.
@@ -313,6 +314,45 @@ backoff = {{ initial = "5s", max = "5s", retries = 3 }}
 command = {toml_array(self.sleeper())}
 start = "manual"
 """)
+
+    def test_restart_during_shutdown_is_refused_and_shutdown_finishes(self):
+        # While a TERM-ignoring program holds the shutdown up, a restart of
+        # another program must not bring it back: before the plan layer it
+        # did, and the shutdown never finished (until a second SIGTERM).
+        self.write_svd_config(f"""
+[program.plain]
+command = {toml_array(self.sleeper(tag="plain"))}
+start_grace = "200ms"
+
+[program.stubborn]
+command = {toml_array(self.python(IGNORE_TERM))}
+start_grace = "200ms"
+stop_timeout = "3s"
+""")
+        self.start_svd()
+        self.wait_state("plain", "RUNNING")
+        self.wait_state("stubborn", "RUNNING")
+        log = os.path.join(self.log_dir, "stubborn.log")
+        wait_for(lambda: "armed" in read_text(log), what="stubborn to ignore SIGTERM")
+        shutdown = subprocess.Popen([SVCTL, "--config", self.config, "shutdown"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_state("stubborn", "STOPPING")
+        restarted_at = time.monotonic()
+        for verb in ("restart", "start"):
+            result = self.svctl(verb, "plain", check=False)
+            self.assertEqual(result.returncode, 1, f"svctl {verb} during shutdown: {result.stdout}{result.stderr}")
+            self.assertIn("shutting down", result.stdout + result.stderr)
+        # The shutdown ends at stubborn's stop_timeout (3 s), not never.
+        try:
+            _, errors = shutdown.communicate(timeout=10)
+        finally:
+            if shutdown.poll() is None:
+                shutdown.kill()
+                shutdown.communicate()
+        self.assertEqual(shutdown.returncode, 0, errors)
+        self.svd.wait(timeout=5)
+        self.assertLess(time.monotonic() - restarted_at, 8)
+        self.assertEqual(processes_with_marker(self.marker), [], "plain did not come back")
 
     def assert_everything_gone(self, pids):
         wait_for(lambda: all(pid_gone(pid) for pid in pids), timeout=3, what=f"every process of {pids} to be gone")
