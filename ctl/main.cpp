@@ -1,6 +1,7 @@
 // svctl: drives a running svd over its control socket.
 #include "client.h"
 #include "config/model.h"
+#include "control/verbs.h"
 #include "verbs/import.h"
 #include "verbs/verbs.h"
 
@@ -10,26 +11,28 @@
 
 namespace {
 
-const char* kUsage =
-    "usage: svctl [--config FILE | --socket PATH] [--json] VERB [ARGS]\n"
-    "verbs:\n"
-    "  status [NAME...|all]            programs, states, pids, uptime (--json for scripts)\n"
-    "  start NAME...|all [--no-wait]   start, with what they require; waits until RUNNING\n"
-    "  stop NAME...|all                stop; programs that require them stop first\n"
-    "  restart NAME...|all             stop then start\n"
-    "  signal SIG NAME...|all          send a signal (TERM, HUP, USR1, 9, ...)\n"
-    "  pid [NAME...]                   svd's pid, or the programs' pids\n"
-    "  tail [-f] [-n N] [--stderr] NAME...|all   show (and follow) program output\n"
-    "  sockets                         the listening sockets svd holds\n"
-    "  reopen                          reopen every log file (after an external logrotate)\n"
-    "  reread                          show what changed in the config on disk, touching nothing\n"
-    "  update [NAME...]                apply it: start added, restart changed, stop removed programs\n"
-    "  reload                          re-execute svd (after an upgrade); programs keep running\n"
-    "  shutdown                        stop every program, then svd\n"
-    "  version                         versions of svctl and svd\n"
-    "  import SUPERVISORD.CONF [--out DIR]   convert a supervisord config into svd drop-ins\n"
-    "  export systemd [--out DIR]      write systemd user units for the config's programs and sockets\n"
-    "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
+/// The usage text; the verbs' lines come from the shared table.
+std::string usage() {
+    return "usage: svctl [--config FILE | --socket PATH] [--json] VERB [ARGS]\n"
+           "verbs:\n" +
+           svd::control::verb_usage_lines() + "exit status: 0 ok, 1 something failed, 2 usage, 3 svd not reachable\n";
+}
+
+using Runner = int (*)(svctl::Context&);
+
+/// The function that runs a verb svd answers (an alias runs its verb's).
+/// Every such verb of the table has one; test_control runs each to be sure.
+Runner runner_for(std::string_view verb) {
+    static const std::map<std::string_view, Runner> runners = {
+        {"status", svctl::run_status},   {"start", svctl::run_action},      {"stop", svctl::run_action},
+        {"restart", svctl::run_action},  {"signal", svctl::run_signal},     {"pid", svctl::run_pid},
+        {"tail", svctl::run_tail},       {"shutdown", svctl::run_simple},   {"version", svctl::run_simple},
+        {"sockets", svctl::run_simple},  {"reopen", svctl::run_simple},     {"reread", svctl::run_reconfigure},
+        {"update", svctl::run_reconfigure}, {"reload", svctl::run_simple},
+    };
+    auto found = runners.find(verb);
+    return found == runners.end() ? nullptr : found->second;
+}
 
 /// --socket, then $SVD_SOCKET unless --config was given: a socket that
 /// needs no config at all. Empty when the config must say.
@@ -93,18 +96,27 @@ int main(int argc, char** argv) {
         else if (arg.rfind("--socket=", 0) == 0) socket_flag = arg.substr(9);
         else if (arg == "--json") json = true;
         else if (arg == "--help" || arg == "-h" || arg == "help") {
-            std::cout << kUsage;
+            std::cout << usage();
+            return svctl::kOk;
+        } else if (arg == "--list-verbs") {
+            // Internal, for the tests (completion, man page, dispatch): every
+            // verb and alias as NAME<TAB>svd|svctl[<TAB>ALIAS_OF].
+            for (const auto& entry : svd::control::verbs()) {
+                std::cout << entry.name << (entry.side == svd::control::VerbSide::Svd ? "\tsvd" : "\tsvctl");
+                if (!entry.alias_of.empty()) std::cout << "\t" << entry.alias_of;
+                std::cout << "\n";
+            }
             return svctl::kOk;
         } else if (arg == "--version") {
             std::cout << "svctl " << SVD_VERSION << "\n";
             return svctl::kOk;
         } else if (!arg.empty() && arg[0] == '-') {
-            std::cerr << "svctl: unknown option '" << arg << "'\n" << kUsage;
+            std::cerr << "svctl: unknown option '" << arg << "'\n" << usage();
             return svctl::kUsage;
         } else break;
     }
     if (i >= argc) {
-        std::cerr << kUsage;
+        std::cerr << usage();
         return svctl::kUsage;
     }
     std::string verb = argv[i++];
@@ -115,22 +127,20 @@ int main(int argc, char** argv) {
         else args.push_back(arg);
     }
 
-    // These read and write files only: no svd needed.
-    if (verb == "import") return svctl::run_import(args);
-    if (verb == "export") return svctl::run_export(config_flag, args);
-
-    using Runner = int (*)(svctl::Context&);
-    const std::map<std::string, Runner> verbs = {
-        {"status", svctl::run_status},   {"start", svctl::run_action},   {"stop", svctl::run_action},
-        {"restart", svctl::run_action},  {"signal", svctl::run_signal},  {"pid", svctl::run_pid},
-        {"tail", svctl::run_tail},       {"logs", svctl::run_tail},      {"shutdown", svctl::run_simple},
-        {"version", svctl::run_simple},  {"sockets", svctl::run_simple}, {"reopen", svctl::run_simple},
-        {"reread", svctl::run_reconfigure}, {"update", svctl::run_reconfigure}, {"reload", svctl::run_simple},
-    };
-    auto found = verbs.find(verb);
-    if (found == verbs.end()) {
-        std::cerr << "svctl: unknown verb '" << verb << "'\n" << kUsage;
+    const svd::control::Verb* entry = svd::control::find_verb(verb);
+    if (!entry) {
+        std::cerr << "svctl: unknown verb '" << verb << "'\n" << usage();
         return svctl::kUsage;
+    }
+    // These read and write files only: no svd needed.
+    if (entry->side == svd::control::VerbSide::Local) {
+        if (verb == "import") return svctl::run_import(args);
+        if (verb == "export") return svctl::run_export(config_flag, args);
+    }
+    Runner runner = runner_for(entry->alias_of.empty() ? entry->name : entry->alias_of);
+    if (!runner) {
+        std::cerr << "svctl: internal error: verb '" << verb << "' has no runner\n";
+        return svctl::kFailed;
     }
 
     svctl::Client client;
@@ -145,5 +155,5 @@ int main(int argc, char** argv) {
         return true;
     };
     svctl::Context context{client, connect, json, verb, args};
-    return found->second(context);
+    return runner(context);
 }

@@ -6,6 +6,8 @@
 // said in a comment next to the program and in a note for the user.
 #pragma once
 
+#include "supervisord/svd_text.h" // toml_string, toml_key
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,11 +38,5 @@ struct Conversion {
 /// read or parsed; a program that cannot be converted is an entry in
 /// `errors`, and the others are still converted.
 std::optional<Conversion> convert(const std::string& path, std::string& error);
-
-/// `text` as a TOML string: a literal '...' when that needs no escape,
-/// else a basic "..." string with escapes.
-std::string toml_string(const std::string& text);
-/// `key` bare when TOML allows it, else quoted.
-std::string toml_key(const std::string& key);
 
 } // namespace svctl::supervisord

@@ -1,6 +1,8 @@
 #include "format.h"
 #include "verbs/verbs.h"
 
+#include "control/verbs.h"
+
 #include <iostream>
 
 namespace svctl {
@@ -44,8 +46,7 @@ int run_action(Context& context) {
     std::vector<std::string> names;
     if (!parse_names_and_no_wait(context, names, args)) return kUsage;
     if (names.empty()) {
-        std::cerr << "usage: svctl " << context.verb << " NAME...|all" << (context.verb == "start" ? " [--no-wait]" : "")
-                  << "\n";
+        std::cerr << svd::control::verb_usage(*svd::control::find_verb(context.verb)) << "\n";
         return kUsage;
     }
     int status = kOk;
@@ -56,7 +57,7 @@ int run_action(Context& context) {
 
 int run_signal(Context& context) {
     if (context.args.size() < 2) {
-        std::cerr << "usage: svctl signal SIG NAME...|all\n";
+        std::cerr << svd::control::verb_usage(*svd::control::find_verb("signal")) << "\n";
         return kUsage;
     }
     std::vector<std::string> names(context.args.begin() + 1, context.args.end());

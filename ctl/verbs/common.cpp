@@ -1,12 +1,14 @@
 #include "verbs/verbs.h"
 
+#include "control/protocol.h"
+
 #include <iostream>
 
 namespace svctl {
 
 std::optional<nlohmann::json> ask(Context& context, const std::string& verb, const std::vector<std::string>& names,
                                   const nlohmann::json& args, int& status) {
-    nlohmann::json request{{"v", 1}, {"verb", verb}, {"names", names}, {"args", args}};
+    nlohmann::json request = svd::control::make_request({verb, names, args});
     if (!context.client.connected() && !context.connect()) {
         status = kUnreachable;
         return std::nullopt;

@@ -1,5 +1,7 @@
 #include "verbs/verbs.h"
 
+#include "control/protocol.h"
+
 #include <iostream>
 #include <unistd.h>
 
@@ -39,7 +41,7 @@ int await_reload(Context& context, long old_pid) {
         Client probe;
         std::string error;
         if (probe.connect(context.client.path(), error) &&
-            probe.send({{"v", 1}, {"verb", "version"}, {"names", nlohmann::json::array()}}, error)) {
+            probe.send(svd::control::make_request({"version"}), error)) {
             if (auto reply = probe.receive(error); reply && reply->value("ok", false)) {
                 std::cout << "svd re-executed (pid " << old_pid << ", now svd " << (*reply)["version"].get<std::string>()
                           << "); programs and sockets were kept\n";

@@ -1,6 +1,8 @@
 #include "format.h"
 #include "verbs/verbs.h"
 
+#include "control/verbs.h"
+
 #include <iostream>
 
 namespace svctl {
@@ -56,7 +58,7 @@ int run_reconfigure(Context& context) {
     std::vector<std::string> names;
     if (!parse_names_and_no_wait(context, names, args)) return kUsage;
     if (context.verb == "reread" && !names.empty()) {
-        std::cerr << "usage: svctl reread\n";
+        std::cerr << svd::control::verb_usage(*svd::control::find_verb("reread")) << "\n";
         return kUsage;
     }
     int status = kOk;

@@ -12,8 +12,7 @@ std::string cell(const nlohmann::json& value) {
     return value.dump();
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows, const std::vector<std::string>& states,
-                 bool colour) {
+void print_table(const std::vector<std::vector<std::string>>& rows, bool colour) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -33,7 +32,6 @@ void print_table(const std::vector<std::vector<std::string>>& rows, const std::v
         while (!line.empty() && line.back() == ' ') line.pop_back();
         std::cout << line << "\n";
     }
-    (void)states;
 }
 
 } // namespace
@@ -49,7 +47,6 @@ int run_status(Context& context) {
     }
     bool colour = use_colour();
     std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "PID", "UPTIME", "READY", "RESTARTS", "INFO"}};
-    std::vector<std::string> states;
     for (const auto& program : (*reply)["programs"]) {
         std::string state = program["state"].get<std::string>();
         std::string uptime = program["pid"].is_null() ? "-" : human_duration(program["uptime_s"].get<long long>());
@@ -63,9 +60,8 @@ int run_status(Context& context) {
                     " log bytes dropped";
         rows.push_back({program["name"].get<std::string>(), state, cell(program["pid"]), uptime, ready,
                         std::to_string(program["restarts"].get<int>()), info});
-        states.push_back(state);
     }
-    print_table(rows, states, colour);
+    print_table(rows, colour);
     if (reply->contains("config_errors") && !(*reply)["config_errors"].empty()) {
         std::cerr << "\nwarning: the config on disk has errors; svd keeps running the last good one:\n";
         for (const auto& error : (*reply)["config_errors"]) std::cerr << "  " << error.get<std::string>() << "\n";
@@ -80,7 +76,7 @@ int run_status(Context& context) {
             socket_rows.push_back({socket["name"].get<std::string>(), socket["listen"].get<std::string>(),
                                    programs.empty() ? "-" : programs});
         }
-        print_table(socket_rows, {}, false);
+        print_table(socket_rows, false);
     }
     return kOk;
 }

@@ -1,5 +1,7 @@
 #include "verbs/verbs.h"
 
+#include "control/verbs.h"
+
 #include <iostream>
 #include <map>
 
@@ -56,7 +58,7 @@ int run_tail(Context& context) {
         } else names.push_back(arg);
     }
     if (names.empty()) {
-        std::cerr << "usage: svctl tail [-f] [-n N] [--stderr] NAME...|all\n";
+        std::cerr << svd::control::verb_usage(*svd::control::find_verb("tail")) << "\n"; // for `logs` too
         return kUsage;
     }
     int status = kOk;

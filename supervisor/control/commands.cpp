@@ -1,4 +1,5 @@
 #include "control/commands.h"
+#include "control/verbs.h"
 #include "config/signals.h"
 #include "config/suggest.h"
 #include "probes/probes.h"
@@ -20,9 +21,6 @@ using control::ok_reply;
 using nlohmann::json;
 
 namespace {
-
-const std::vector<std::string> kVerbs = {"status", "start",   "stop",    "restart", "signal", "pid",
-                                         "tail",   "shutdown", "version", "sockets", "reopen", "reread", "update", "reload"};
 
 json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std::string>& also = {}) {
     json reply = ok_reply();
@@ -83,7 +81,8 @@ void Commands::handle(const ClientPtr& client, const std::string& line) {
             supervisor_.reopen_logs();
             client->send(ok_reply());
         } else {
-            std::string hint = config::did_you_mean(verb, kVerbs);
+            static const std::vector<std::string> known = control::svd_verb_names();
+            std::string hint = config::did_you_mean(verb, known);
             client->send(error_reply("unknown verb '" + verb + "'", hint.empty() ? "" : hint.substr(2)));
         }
     } catch (const std::exception& error) {

@@ -57,10 +57,7 @@ public:
     bool adopt(int fd, const std::string& path, std::string& error);
     /// The listening fd, for the handover; -1 when not listening.
     int listener_fd() const;
-    /// Forgets the socket file, so close() does not remove it (the next svd uses it).
-    void keep_socket_file() { path_.clear(); }
     void close();
-    std::size_t client_count() const { return clients_.size(); }
 
 private:
     static void on_connection(uv_stream_t* server, int status);

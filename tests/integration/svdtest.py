@@ -260,3 +260,12 @@ class SvdTestCase(unittest.TestCase):
     def wait_state(self, name, state, timeout=10.0):
         return wait_for(lambda: self.status(name)[name]["state"] == state and self.status(name)[name],
                         timeout=timeout, what=f"{name} to be {state}")
+
+
+def table_verbs():
+    """svctl's verb table (supervisor/control/verbs.cpp) as (name, side,
+    alias_of) tuples: side is "svd" or "svctl", alias_of "" for a verb."""
+    out = subprocess.run([SVCTL, "--list-verbs"], capture_output=True, text=True, check=True).stdout
+    rows = [(line.split("\t") + [""])[:3] for line in out.splitlines() if line]
+    assert len(rows) > 10, out
+    return [tuple(row) for row in rows]

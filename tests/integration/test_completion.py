@@ -6,6 +6,7 @@ zsh driven through a pty (skipped, visibly, when zsh is not installed)."""
 import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -14,13 +15,24 @@ import subprocess
 import termios
 import time
 
-from svdtest import SVCTL, SvdTestCase, toml_array
+from svdtest import SVCTL, SvdTestCase, table_verbs, toml_array
 
 SOURCE = os.environ.get("SVD_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 BASH_COMPLETION = os.path.join(SOURCE, "share", "completion", "svctl.bash")
 ZSH_COMPLETION_DIR = os.path.join(SOURCE, "share", "completion")
-VERBS = ["status", "start", "stop", "restart", "signal", "pid", "tail", "logs", "sockets", "reopen", "reread",
-         "update", "reload", "shutdown", "version", "import", "export"]
+
+
+def table_verb_names():
+    """Every verb and alias of svctl's one table: what both scripts must offer."""
+    return [name for name, _, _ in table_verbs()]
+
+
+def zsh_described_verbs():
+    """The verbs _svctl describes: its 'name:description' lines of verbs=(...)."""
+    with open(os.path.join(ZSH_COMPLETION_DIR, "_svctl")) as f:
+        block = re.search(r"verbs=\((.*?)\n\s*\)", f.read(), re.S)
+    assert block, "no verbs=( ... ) in _svctl"
+    return re.findall(r"'([a-z]+):", block.group(1))
 
 
 class CompletionTest(SvdTestCase):
@@ -52,7 +64,7 @@ class CompletionTest(SvdTestCase):
 
     def test_bash_completes_verbs_and_options_without_svd(self):
         verbs, _ = self.bash_complete("")
-        self.assertEqual(sorted(verbs), sorted(VERBS))
+        self.assertEqual(sorted(verbs), sorted(table_verb_names()))
         self.assertEqual(self.bash_complete("re")[0], ["restart", "reopen", "reread", "reload"])
         self.assertEqual(sorted(self.bash_complete("--")[0]), ["--config", "--help", "--json", "--socket",
                                                                "--version"])
@@ -128,6 +140,18 @@ class CompletionTest(SvdTestCase):
         result = subprocess.run(["zsh", "-n", os.path.join(ZSH_COMPLETION_DIR, "_svctl")], capture_output=True,
                                 text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_zsh_describes_every_verb_of_the_table(self):
+        self.assertEqual(sorted(zsh_described_verbs()), sorted(table_verb_names()))
+
+    def test_zsh_offers_every_verb(self):
+        self.zsh_or_skip()
+        zsh = self.start_zsh()
+        verbs = table_verb_names()
+        screen = self.zsh_complete(zsh, "svctl ", verbs)
+        screen = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", " ", screen)  # the terminal's escapes are not words
+        for verb in verbs:
+            self.assertRegex(screen, r"\b" + verb + r"\b", f"zsh does not offer {verb}")
 
     def test_zsh_completes_verbs_and_program_names(self):
         self.zsh_or_skip()

@@ -10,7 +10,8 @@ import subprocess
 import time
 import unittest
 
-from svdtest import SVCTL, SvdTestCase, control_exchange, read_json_lines, toml_array, toml_string, wait_for
+from svdtest import (SVCTL, SvdTestCase, control_exchange, read_json_lines, table_verbs, toml_array, toml_string,
+                     wait_for)
 
 OTHER_USER = "svdtest-other"
 
@@ -55,6 +56,31 @@ start_grace = "200ms"
     def assert_svd_alive(self):
         self.assertIsNone(self.svd.poll(), f"svd died: {self.svd_output()}")
         self.assertEqual(self.status()["a"]["state"], "RUNNING")
+
+    # ---- one verb table ----------------------------------------------------
+    # svd and svctl share supervisor/control/verbs.cpp: each of its verbs must
+    # reach a handler on both sides, not "unknown verb".
+    def test_every_verb_of_the_table_is_handled_by_svctl_and_svd(self):
+        missing = os.path.join(self.dir, "nobody.sock")
+        for name, side, _ in table_verbs():
+            with self.subTest(verb=name):
+                result = subprocess.run([SVCTL, "--socket", missing, name], capture_output=True, text=True,
+                                        stdin=subprocess.DEVNULL, timeout=30)
+                self.assertNotIn("unknown verb", result.stderr)
+                self.assertNotIn("no runner", result.stderr)
+                self.assertIn(result.returncode, (2, 3) if side == "svd" else (0, 1, 2), result.stderr)
+        self.start_svd()
+        self.wait_state("a", "RUNNING")
+        # shutdown and reload end this svd; their own tests cover them.
+        for name, side, alias_of in table_verbs():
+            if side != "svd" or alias_of or name in ("shutdown", "reload"):
+                continue
+            with self.subTest(verb=name):
+                # An unknown name: a verb that acts on programs refuses it and touches nothing.
+                request = json.dumps({"v": 1, "verb": name, "names": ["nope"]}).encode() + b"\n"
+                reply = control_exchange(self.socket_path, request)[0]
+                self.assertNotIn("unknown verb", reply.get("error", ""), reply)
+        self.assert_svd_alive()
 
     # ---- many clients ----------------------------------------------------
     def test_200_concurrent_svctl_status_calls_are_all_answered(self):
