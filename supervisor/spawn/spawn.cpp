@@ -95,7 +95,7 @@ std::string lookup_path(const std::vector<std::string>& env) {
 }
 
 /// Marks every fd from `first` on close-on-exec where close_range cannot:
-/// Linux before 5.11 (no CLOSE_RANGE_CLOEXEC) or 5.9, or a seccomp filter
+/// Linux before 5.9 (no close_range) or 5.11 (no CLOSE_RANGE_CLOEXEC), or a seccomp filter
 /// refusing it. /proc/self/fd is read with the raw getdents64 system call
 /// into a buffer on this stack, as CPython's _posixsubprocess does (opendir
 /// would allocate); without /proc, every fd below `limit` is tried.
