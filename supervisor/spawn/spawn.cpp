@@ -1,6 +1,7 @@
 #include "spawn/spawn.h"
 
 #include <cerrno>
+#include <cstddef>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -17,6 +18,9 @@
 namespace svd::spawn {
 namespace {
 
+/// Where the child gave up; the parent turns this into a message.
+enum class Stage { None, Lookup, Fork, Dup, Chdir, Exec };
+
 const char* stage_name(Stage stage) {
     switch (stage) {
     case Stage::Lookup: return "find";
@@ -31,7 +35,6 @@ const char* stage_name(Stage stage) {
 
 SpawnResult failure(Stage stage, int error, const std::string& what) {
     SpawnResult result;
-    result.failed_at = stage;
     result.error = error;
     result.message = std::string(stage_name(stage)) + " " + what + ": " + std::strerror(error);
     return result;
@@ -51,6 +54,8 @@ struct ChildArgs {
     const int* pass_fds;
     int pass_count;
     int first_free;
+    int* sources;            ///< 3 + pass_count slots, for the child's first pass
+    int open_files_soft;     ///< svd's limit, so no fd is open above it: cloexec_from's bound
     char* listen_pid_digits; ///< nullptr: no LISTEN_PID
     int parent_death_signal;
     pid_t parent;
@@ -89,6 +94,40 @@ std::string lookup_path(const std::vector<std::string>& env) {
     return "/usr/local/bin:/usr/bin:/bin";
 }
 
+/// Marks every fd from `first` on close-on-exec where close_range cannot:
+/// Linux before 5.9 (no close_range) or 5.11 (no CLOSE_RANGE_CLOEXEC), or a seccomp filter
+/// refusing it. /proc/self/fd is read with the raw getdents64 system call
+/// into a buffer on this stack, as CPython's _posixsubprocess does (opendir
+/// would allocate); without /proc, every fd below `limit` is tried.
+void cloexec_from(int first, int limit) {
+    int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+        for (int fd = first; fd < limit; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return;
+    }
+    struct Dirent64 { // the kernel's struct linux_dirent64
+        unsigned long long ino;
+        long long off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[1];
+    };
+    alignas(8) char buffer[4096];
+    long n;
+    while ((n = syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
+        for (long at = 0; at < n;) {
+            const auto* entry = reinterpret_cast<const Dirent64*>(buffer + at);
+            const char* name = buffer + at + offsetof(Dirent64, name);
+            at += entry->reclen;
+            int fd = 0;
+            if (*name < '0' || *name > '9') continue; // "." and ".."
+            for (; *name >= '0' && *name <= '9'; ++name) fd = fd * 10 + (*name - '0');
+            if (fd >= first && fd != dir) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+    close(dir);
+}
+
 /// The child, on its own stack, in svd's memory, with every signal blocked:
 /// system calls only, no allocation, nothing svd could see half-done.
 int child_main(void* opaque) {
@@ -108,8 +147,10 @@ int child_main(void* opaque) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
 
-    int sources[3 + 64];
-    const int count = args.pass_count > 64 ? 64 : args.pass_count;
+    // First pass: every source above every target (first_free), so that
+    // placing fd i at 3+i never clobbers a source still needed; second: dup2.
+    int* sources = args.sources;
+    const int count = args.pass_count;
     for (int i = 0; i < 3; ++i) {
         sources[i] = fcntl(args.stdio[i], F_DUPFD_CLOEXEC, args.first_free);
         if (sources[i] < 0) child_fail(args, Stage::Dup);
@@ -123,7 +164,8 @@ int child_main(void* opaque) {
         if (dup2(sources[i], i) < 0) child_fail(args, Stage::Dup);
     // Everything else svd holds is CLOEXEC already; this also covers fds
     // opened by libraries that forgot the flag.
-    syscall(SYS_close_range, 3 + count, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+    if (syscall(SYS_close_range, 3 + count, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0)
+        cloexec_from(3 + count, args.open_files_soft);
 
     if (args.directory && chdir(args.directory) != 0) child_fail(args, Stage::Chdir);
     if (args.set_umask) ::umask(args.umask);
@@ -148,22 +190,33 @@ void raise_open_files_limit() {
     open_files_raised = true;
 }
 
-std::string find_executable(const std::string& name, const std::string& path_list) {
-    if (name.find('/') != std::string::npos) return name;
+Executable find_executable(const std::string& name, const std::string& path_list, const std::string& directory) {
+    if (name.find('/') != std::string::npos) return {name, 0};
+    int error = ENOENT;
     std::size_t start = 0;
     while (start <= path_list.size()) {
         std::size_t end = path_list.find(':', start);
         if (end == std::string::npos) end = path_list.size();
         std::string dir = path_list.substr(start, end - start);
-        if (dir.empty()) dir = ".";
-        std::string candidate = dir + "/" + name;
-        struct stat info {};
-        if (stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-            access(candidate.c_str(), X_OK) == 0)
-            return candidate;
         start = end + 1;
+        if (dir.empty()) dir = ".";
+        // The child execs `candidate` after chdir(directory); svd checks it from here.
+        std::string candidate = dir + "/" + name;
+        std::string here = dir[0] != '/' && !directory.empty() ? directory + "/" + candidate : candidate;
+        struct stat info {};
+        if (stat(here.c_str(), &info) != 0) {
+            // Like execvp: a directory we may not search is EACCES, and is remembered.
+            if (errno == EACCES) error = EACCES;
+            continue;
+        }
+        // execve fails with EACCES on a non-regular file or one without x.
+        if (!S_ISREG(info.st_mode) || access(here.c_str(), X_OK) != 0) {
+            error = EACCES;
+            continue;
+        }
+        return {candidate, 0};
     }
-    return {};
+    return {{}, error};
 }
 
 SpawnResult spawn_process(const SpawnOptions& options) {
@@ -171,8 +224,9 @@ SpawnResult spawn_process(const SpawnOptions& options) {
         return failure(Stage::Lookup, EINVAL, "an empty command");
 
     // Everything the child needs is allocated here, before fork.
-    const std::string executable = find_executable(options.argv[0], lookup_path(options.env));
-    if (executable.empty()) return failure(Stage::Exec, ENOENT, options.argv[0]);
+    const Executable found = find_executable(options.argv[0], lookup_path(options.env), options.directory);
+    if (found.path.empty()) return failure(Stage::Exec, found.error, options.argv[0]);
+    const std::string& executable = found.path;
 
     std::vector<char*> argv;
     for (const auto& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -209,6 +263,12 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     // Sources are moved above every target first, so that placing fd i at
     // 3+i never clobbers a source still needed (libuv does the same).
     args.first_free = 3 + args.pass_count + 3;
+    std::vector<int> sources(3 + options.pass_fds.size());
+    args.sources = sources.data();
+    struct rlimit limit {};
+    args.open_files_soft = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 1 << 30
+                               ? static_cast<int>(limit.rlim_cur)
+                               : 1 << 20;
     args.listen_pid_digits = listen_pid_digits;
     args.parent_death_signal = options.parent_death_signal;
     args.parent = getpid();

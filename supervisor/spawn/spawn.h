@@ -21,7 +21,7 @@ struct SpawnOptions {
     std::optional<mode_t> umask;
     int stdout_fd = -1;             ///< -1: /dev/null
     int stderr_fd = -1;             ///< -1: /dev/null
-    std::vector<int> pass_fds;      ///< placed at 3, 4, ... in this order
+    std::vector<int> pass_fds;      ///< placed at 3, 4, ... in this order, any number
     bool set_listen_pid = false;    ///< add LISTEN_PID=<the child's own pid>
     /// Sent to the child by the kernel when the calling thread dies
     /// (PR_SET_PDEATHSIG); 0: none. svd uses SIGKILL, so that a `kill -9` of
@@ -30,12 +30,8 @@ struct SpawnOptions {
     int parent_death_signal = 0;
 };
 
-/// Where the child gave up; the parent turns this into a message.
-enum class Stage { None, Lookup, Fork, Dup, Chdir, Exec };
-
 struct SpawnResult {
     pid_t pid = -1;       ///< > 0 on success
-    Stage failed_at = Stage::None;
     int error = 0;        ///< errno of the failure
     std::string message;  ///< "exec /x/y: No such file or directory"
     bool ok() const { return pid > 0; }
@@ -54,8 +50,18 @@ SpawnResult spawn_process(const SpawnOptions& options);
 /// before spawning.
 void raise_open_files_limit();
 
-/// Finds `name` like execvp would, in the colon-separated `path_list`.
-/// A name containing '/' is returned as is. Empty when nothing executable is found.
-std::string find_executable(const std::string& name, const std::string& path_list);
+struct Executable {
+    std::string path; ///< empty: not found
+    int error = 0;    ///< then ENOENT, or EACCES if some match was not executable
+};
+
+/// Finds `name` like execvp would, in the colon-separated `path_list`: a
+/// match that is not an executable file is remembered as EACCES and the
+/// search goes on. Relative entries ("", ".", "bin") are relative to
+/// `directory`, the program's working directory (empty: the current one),
+/// because that is where the child execs; the path returned is the one to
+/// exec from there. A name containing '/' is returned as is.
+Executable find_executable(const std::string& name, const std::string& path_list,
+                           const std::string& directory = {});
 
 } // namespace svd::spawn

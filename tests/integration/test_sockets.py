@@ -137,6 +137,21 @@ class PassingTest(SocketTestCase):
             served_by.add(reply["pid"])
         self.assertEqual(served_by, pids, "both programs accept on the shared socket")
 
+    def test_seventy_sockets_all_arrive(self):
+        # More than the 64 fds the spawner once placed (LISTEN_FDS still said
+        # 70, and the program found fds missing). Unix sockets: no ports to race for.
+        count = 70
+        names = [f"s{i}" for i in range(count)]
+        sockets = "".join(f"[socket.{name}]\nlisten = {q('unix:' + os.path.join(self.dir, name))}\n\n"
+                          for name in names)
+        self.write_config(sockets + self.app(names, "--expect-fds", str(count)))
+        self.start_svd()
+        app = self.wait_state("app", "RUNNING")
+        reply = ask(socket.AF_UNIX, os.path.join(self.dir, names[-1]))
+        self.assert_clean(reply, app["pid"])
+        self.assertEqual(reply["listen_fds"], str(count))
+        self.assertEqual(reply["fd"], 3 + count - 1, "the last socket in 'sockets' must be fd 72")
+
     def test_ipv6_loopback(self):
         why = ipv6_unavailable()
         if why:

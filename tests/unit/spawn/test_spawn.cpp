@@ -1,37 +1,17 @@
 // The spawner against real processes: what the child sees is what matters.
+#include "run_child.h"
 #include "spawn/spawn.h"
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <fcntl.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
+using spawn_test::run;
 using svd::spawn::SpawnOptions;
 using svd::spawn::spawn_process;
-
-namespace {
-
-/// Runs `script` under sh with stdout to a pipe; returns (output, wait status).
-std::pair<std::string, int> run(SpawnOptions options, const std::string& script) {
-    int out[2];
-    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-    options.argv = {"/bin/sh", "-c", script};
-    options.stdout_fd = out[1];
-    auto result = spawn_process(options);
-    close(out[1]);
-    REQUIRE(result.ok());
-    std::string text;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(out[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-    close(out[0]);
-    int status = 0;
-    waitpid(result.pid, &status, 0);
-    return {text, status};
-}
-
-} // namespace
 
 TEST_CASE("LISTEN_PID is the child's own pid, and passed fds land on 3, 4", "[spawn]") {
     int held[2];
@@ -66,8 +46,8 @@ TEST_CASE("a name is looked up in the child's PATH", "[spawn]") {
     options.env = {"PATH=/nonexistent:/bin"};
     auto [output, status] = run(options, "echo ok");
     CHECK(output == "ok\n");
-    CHECK(svd::spawn::find_executable("sh", "/nonexistent:/bin") == "/bin/sh");
-    CHECK(svd::spawn::find_executable("no-such-tool-xyz", "/bin:/usr/bin").empty());
+    CHECK(svd::spawn::find_executable("sh", "/nonexistent:/bin").path == "/bin/sh");
+    CHECK(svd::spawn::find_executable("no-such-tool-xyz", "/bin:/usr/bin").path.empty());
 }
 
 TEST_CASE("a bad directory fails at chdir with the path named", "[spawn]") {
@@ -89,5 +69,25 @@ TEST_CASE("the child leads its own process group with an empty signal mask", "[s
     std::size_t c = output.find_first_not_of(' ', b);
     std::size_t d = output.find('\n', c);
     CHECK(output.substr(a, b - a) == output.substr(c, d - c));
+    CHECK_THAT(output, Catch::Contains("SigBlk:\t0000000000000000"));
+}
+
+TEST_CASE("the child starts with SIGPIPE at its default and nothing blocked, whatever svd has", "[spawn]") {
+    // svd ignores SIGPIPE, and an ignored signal stays ignored across exec:
+    // a program writing to a closed pipe would get EPIPE instead of dying.
+    struct sigaction ignore {}, previous_action {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &previous_action);
+    sigset_t usr1, previous_mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, &previous_mask);
+    SpawnOptions options;
+    options.argv = {"/bin/cat", "/proc/self/status"}; // cat leaves its signals alone
+    auto [output, status] = spawn_test::run_argv(options);
+    sigaction(SIGPIPE, &previous_action, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+    CHECK(WIFEXITED(status));
+    CHECK_THAT(output, Catch::Contains("SigIgn:\t0000000000000000"));
     CHECK_THAT(output, Catch::Contains("SigBlk:\t0000000000000000"));
 }
