@@ -39,7 +39,11 @@ Blocked blocked_by(const Graph& graph, const Views& views, const std::string& na
     Blocked blocked;
     for (const Edge& edge : graph.requires_of(name)) {
         auto found = views.find(edge.to);
-        if (found != views.end() && condition_holds(found->second, edge.condition)) continue;
+        // A requirement about to stop (or restart) does not count even while
+        // it still runs: starting against it would hold its stop up, since
+        // dependents stop first.
+        if (found != views.end() && !found->second.job.stops() && condition_holds(found->second, edge.condition))
+            continue;
         State state = found == views.end() ? State::Fatal : found->second.state;
         bool coming = found != views.end() && found->second.job.starts();
         // A requirement that is FATAL, or a oneshot that ran and failed, will

@@ -102,18 +102,6 @@ void Program::stop() {
     }
 }
 
-void Program::restart() {
-    if (state_ == State::Starting || state_ == State::Running) {
-        begin_stop(AfterStop::Restart);
-        return;
-    }
-    if (state_ == State::Stopping) {
-        after_stop_ = AfterStop::Restart;
-        return;
-    }
-    start();
-}
-
 void Program::begin_stop(AfterStop after, std::string why) {
     after_stop_ = after;
     host_.probes_end(*this);

@@ -74,8 +74,6 @@ public:
     void wait(const std::string& reason);
     /// Stops the program (and cancels any pending restart).
     void stop();
-    /// Stops then starts again; starts at once when not running.
-    void restart();
 
     /// What a Program was in the svd we were exec'd from (svctl reload).
     struct Adopted {

@@ -215,19 +215,6 @@ TEST_CASE("oneshot: EXITED and completed on success; skipped when `creates` exis
     CHECK_THAT(skipped.message(), Catch::Contains("skipped"));
 }
 
-TEST_CASE("restart of a running program stops then spawns again", "[process]") {
-    FakeHost host;
-    process::Program program(spec(), host);
-    program.start();
-    program.on_timer();
-    program.restart();
-    CHECK(program.state() == State::Stopping);
-    program.on_exit(killed(SIGTERM));
-    CHECK(program.state() == State::Starting);
-    CHECK(program.pid() == 101);
-    CHECK(program.restarts() == 1);
-}
-
 TEST_CASE("unhealthy restarts the program when its policy allows", "[process]") {
     FakeHost host;
     process::Program program(spec(), host);
