@@ -42,11 +42,23 @@ const char* to_string(Condition);
 const char* to_string(StderrMode);
 const char* to_string(RotateEvery);
 
+/// Where a tcp or http probe connects, parsed from its target at load, so
+/// the runtime never meets an address it cannot use.
+struct ProbeEndpoint {
+    enum class Family { V4, V6 };
+    Family family = Family::V4;
+    std::string host;        ///< numeric ("127.0.0.1", "::1"), IPv6 without brackets
+    int port = 0;            ///< 1..65535
+    std::string path = "/";  ///< http: path and query, as written
+    std::string host_header; ///< http: the URL's authority, as written ("localhost:8080")
+};
+
 /// A readiness or health probe. Kind None means "not configured".
 struct Probe {
     enum class Kind { None, Tcp, Http, Exec, Notify, Delay };
     Kind kind = Kind::None;
-    std::string target;                 ///< tcp: "host:port"; http: URL
+    std::string target;                 ///< tcp: "host:port"; http: URL (as written, after expansion)
+    ProbeEndpoint endpoint;             ///< tcp, http: `target` parsed
     std::vector<std::string> exec_argv; ///< exec: the command, split
     Millis delay{0};                    ///< delay: how long to wait
     Millis timeout{30000};              ///< readiness: give up after; health: per probe

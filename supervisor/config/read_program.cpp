@@ -1,4 +1,5 @@
 #include "config/read_program.h"
+#include "config/probe_target.h"
 #include "config/units.h"
 
 #include "config/toml_fields.h"
@@ -185,35 +186,18 @@ struct ProgramReader {
     }
 
     void read_probe_kind(const TableFields& probe_fields, const std::string& kind, bool is_health, Probe& probe) const {
-        if (kind == "tcp") {
+        if (kind == "tcp" || kind == "http") {
             auto target = expanded(probe_fields, kind);
             if (!target) return;
-            auto colon = target->rfind(':');
-            bool port_ok = colon != std::string::npos && colon > 0 && colon + 1 < target->size() &&
-                           target->size() - colon - 1 <= 5;
-            int port = 0;
-            for (std::size_t i = colon + 1; port_ok && i < target->size(); ++i) {
-                port_ok = (*target)[i] >= '0' && (*target)[i] <= '9';
-                port = port * 10 + ((*target)[i] - '0');
-            }
-            if (!port_ok || port < 1 || port > 65535) {
-                probe_fields.error(kind, "invalid '" + probe_fields.name(kind) + "' \"" + *target +
-                                             "\": expected \"HOST:PORT\" with a port from 1 to 65535");
+            std::string why;
+            auto endpoint = kind == "tcp" ? parse_tcp_target(*target, &why) : parse_http_target(*target, &why);
+            if (!endpoint) {
+                probe_fields.error(kind, "invalid '" + probe_fields.name(kind) + "' \"" + *target + "\": " + why);
                 return;
             }
-            probe.kind = Probe::Kind::Tcp;
+            probe.kind = kind == "tcp" ? Probe::Kind::Tcp : Probe::Kind::Http;
             probe.target = *target;
-        } else if (kind == "http") {
-            auto url = expanded(probe_fields, kind);
-            if (!url) return;
-            if (url->rfind("http://", 0) != 0 || url->size() == 7) {
-                std::string why = url->rfind("https://", 0) == 0 ? " (https is not supported: probe the plain-http port)" : "";
-                probe_fields.error(kind, "invalid '" + probe_fields.name(kind) + "' \"" + *url +
-                                             "\": expected an http:// URL" + why);
-                return;
-            }
-            probe.kind = Probe::Kind::Http;
-            probe.target = *url;
+            probe.endpoint = std::move(*endpoint);
         } else if (kind == "exec") {
             auto argv = command(probe_fields, kind);
             if (!argv) return;

@@ -203,4 +203,12 @@ std::string format_duration(std::chrono::milliseconds duration) {
     return out;
 }
 
+std::string human_duration(std::chrono::milliseconds duration) {
+    const std::int64_t ms = duration.count();
+    if (ms <= 1000 || ms >= 60'000 || ms % 1000 == 0) return format_duration(duration);
+    std::string fraction = std::to_string(1000 + ms % 1000).substr(1); // "500", "050"
+    while (fraction.back() == '0') fraction.pop_back();
+    return std::to_string(ms / 1000) + "." + fraction + "s";
+}
+
 } // namespace svd::config

@@ -25,4 +25,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string* erro
 /// "1h30m", "2s", "250ms": the shortest text parse_duration reads back.
 std::string format_duration(std::chrono::milliseconds duration);
 
+/// For messages people read: "1s", "1.5s", "250ms", "1m30s" (format_duration,
+/// but a fraction of a second under a minute as a decimal: "1.5s", not "1s500ms").
+std::string human_duration(std::chrono::milliseconds duration);
+
 } // namespace svd::config

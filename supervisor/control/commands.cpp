@@ -139,6 +139,9 @@ json Commands::describe(const std::string& name) {
     entry["ready"] = program->ready();
     entry["healthy"] = program->healthy() ? json(*program->healthy()) : json(nullptr);
     entry["message"] = program->message();
+    // Why the last readiness or health attempt failed, while none has passed since.
+    const std::string& probe_error = program->probe_error();
+    entry["probe_error"] = probe_error.empty() ? json(nullptr) : json(probe_error);
     // What the program said of itself with sd_notify STATUS=, if anything.
     std::string notified = supervisor_.probes().notify_status(name);
     entry["status_text"] = notified.empty() ? nlohmann::json(nullptr) : nlohmann::json(notified);

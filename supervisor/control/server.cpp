@@ -52,8 +52,8 @@ bool make_private_dir(const std::string& dir, std::string& error) {
 
 } // namespace
 
-Client::Client(uv_loop_t* loop, Server* server) : handle_(new uv_pipe_t), server_(server) {
-    uv_pipe_init(loop, handle_, 0);
+Client::Client(uv_loop_t* loop, Server* server) : server_(server) {
+    uv_pipe_init(loop, handle_.make(), 0);
     handle_->data = this;
 }
 
@@ -66,9 +66,8 @@ Client::~Client() {
 void Client::close_handle() {
     if (closed_) return;
     closed_ = true;
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-             [](uv_handle_t* handle) { delete reinterpret_cast<uv_pipe_t*>(handle); });
+    // Writes still queued are cancelled; their requests hold the Client, not the handle.
+    handle_.reset();
 }
 
 void Client::close_now() {
@@ -88,7 +87,7 @@ void Client::send(const nlohmann::json& message) {
     // A client that stopped reading (a `tail -f` suspended with Ctrl-Z) must
     // not make svd hold everything a program writes: past this, let it go.
     constexpr std::size_t kMaxQueuedBytes = 8 << 20;
-    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(handle_)) > kMaxQueuedBytes) {
+    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(handle_.get())) > kMaxQueuedBytes) {
         close_now();
         return;
     }
@@ -97,7 +96,7 @@ void Client::send(const nlohmann::json& message) {
     write->client = shared_from_this();
     uv_buf_t buf = uv_buf_init(write->data.data(), static_cast<unsigned>(write->data.size()));
     ++pending_writes_;
-    int rc = uv_write(&write->request, reinterpret_cast<uv_stream_t*>(handle_), &buf, 1,
+    int rc = uv_write(&write->request, reinterpret_cast<uv_stream_t*>(handle_.get()), &buf, 1,
                       [](uv_write_t* request, int status) {
                           auto* write = reinterpret_cast<WriteRequest*>(request);
                           auto client = std::move(write->client);
@@ -136,13 +135,12 @@ bool Server::listen(const std::string& path, std::string& error) {
         }
         unlink(path.c_str());
     }
-    listener_ = new uv_pipe_t;
-    uv_pipe_init(loop_, listener_, 0);
+    uv_pipe_init(loop_, listener_.make(), 0);
     listener_->data = this;
     mode_t old_mask = umask(0177); // the socket is born 0600: no window where others may connect
-    int rc = uv_pipe_bind(listener_, path.c_str());
+    int rc = uv_pipe_bind(listener_.get(), path.c_str());
     umask(old_mask);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 512, on_connection);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 512, on_connection);
     if (rc < 0) {
         error = "cannot listen on " + path + ": " + uv_strerror(rc);
         close();
@@ -154,11 +152,10 @@ bool Server::listen(const std::string& path, std::string& error) {
 }
 
 bool Server::adopt(int fd, const std::string& path, std::string& error) {
-    listener_ = new uv_pipe_t;
-    uv_pipe_init(loop_, listener_, 0);
+    uv_pipe_init(loop_, listener_.make(), 0);
     listener_->data = this;
-    int rc = uv_pipe_open(listener_, fd);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 512, on_connection);
+    int rc = uv_pipe_open(listener_.get(), fd);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 512, on_connection);
     if (rc < 0) {
         error = "cannot take over the control socket " + path + ": " + uv_strerror(rc);
         close();
@@ -170,15 +167,13 @@ bool Server::adopt(int fd, const std::string& path, std::string& error) {
 
 int Server::listener_fd() const {
     uv_os_fd_t fd = -1;
-    if (!listener_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(listener_), &fd) != 0) return -1;
+    if (!listener_ || uv_fileno(listener_.base(), &fd) != 0) return -1;
     return fd;
 }
 
 void Server::close() {
     if (listener_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-                 [](uv_handle_t* handle) { delete reinterpret_cast<uv_pipe_t*>(handle); });
-        listener_ = nullptr;
+        listener_.reset();
         if (!path_.empty()) unlink(path_.c_str());
     }
     auto clients = std::move(clients_);
@@ -190,13 +185,13 @@ void Server::close() {
 }
 
 void Server::on_connection(uv_stream_t* stream, int status) {
-    if (status < 0) return;
+    if (status < 0 || !stream->data) return;
     static_cast<Server*>(stream->data)->accept_one();
 }
 
 void Server::accept_one() {
     auto client = std::make_shared<Client>(loop_, this);
-    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), reinterpret_cast<uv_stream_t*>(client->handle())) != 0)
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), reinterpret_cast<uv_stream_t*>(client->handle())) != 0)
         return;
     clients_[client.get()] = client;
     uv_os_fd_t fd = -1;

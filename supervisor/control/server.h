@@ -4,6 +4,8 @@
 // which may answer at once or later (start waits for RUNNING).
 #pragma once
 
+#include "loop/handle.h"
+
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,7 +30,7 @@ public:
     /// Runs when the client disconnects (for streaming subscribers).
     std::function<void()> on_close;
 
-    uv_pipe_t* handle() { return handle_; }
+    uv_pipe_t* handle() { return handle_.get(); }
     std::string buffer;        ///< bytes received, not yet a whole line
     bool streaming = false;    ///< a streaming reply is in progress: further requests are refused
     void close_now();
@@ -37,7 +39,7 @@ private:
     friend class Server;
     void close_handle();
 
-    uv_pipe_t* handle_;
+    loop::Handle<uv_pipe_t> handle_;
     Server* server_;
     bool closed_ = false;
     bool finishing_ = false;
@@ -69,7 +71,7 @@ private:
 
     uv_loop_t* loop_;
     RequestHandler handler_;
-    uv_pipe_t* listener_ = nullptr;
+    loop::Handle<uv_pipe_t> listener_;
     std::string path_;
     uid_t own_uid_;
     std::unordered_map<Client*, std::shared_ptr<Client>> clients_;

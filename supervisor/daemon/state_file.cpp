@@ -94,21 +94,14 @@ unsigned long long process_start_time(pid_t pid) {
 }
 
 StateFile::StateFile(uv_loop_t* loop, std::string path)
-    : loop_(loop), path_(std::move(path)), boot_id_(boot_id()), check_(new uv_check_t) {
-    uv_check_init(loop_, check_);
+    : loop_(loop), path_(std::move(path)), boot_id_(boot_id()) {
+    uv_check_init(loop_, check_.make());
     check_->data = this;
 }
 
 StateFile::~StateFile() { close(); }
 
-void StateFile::close() {
-    if (!check_) return;
-    check_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(check_), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_check_t*>(handle);
-    });
-    check_ = nullptr;
-}
+void StateFile::close() { check_.reset(); }
 
 void StateFile::add(pid_t pgid, const std::string& name) {
     groups_[pgid] = Group{process_start_time(pgid), name};
@@ -116,7 +109,7 @@ void StateFile::add(pid_t pgid, const std::string& name) {
     // A check handle runs after the loop's next poll, once; an idle loop has
     // it stopped, so it costs no wake-up.
     if (check_)
-        uv_check_start(check_, [](uv_check_t* handle) {
+        uv_check_start(check_.get(), [](uv_check_t* handle) {
             if (auto* self = static_cast<StateFile*>(handle->data)) self->flush();
         });
 }
@@ -125,13 +118,13 @@ void StateFile::remove(pid_t pgid) {
     if (groups_.erase(pgid) == 0) return;
     dirty_ = true;
     if (check_)
-        uv_check_start(check_, [](uv_check_t* handle) {
+        uv_check_start(check_.get(), [](uv_check_t* handle) {
             if (auto* self = static_cast<StateFile*>(handle->data)) self->flush();
         });
 }
 
 void StateFile::flush() {
-    if (check_) uv_check_stop(check_);
+    if (check_) uv_check_stop(check_.get());
     if (!dirty_) return;
     dirty_ = false;
     if (groups_.empty()) {
@@ -164,7 +157,7 @@ void StateFile::flush() {
 void StateFile::discard() {
     groups_.clear();
     dirty_ = false;
-    if (check_) uv_check_stop(check_);
+    if (check_) uv_check_stop(check_.get());
     ::unlink(path_.c_str());
 }
 

@@ -11,6 +11,8 @@
 // never wakes up for it; a clean exit leaves no file.
 #pragma once
 
+#include "loop/handle.h"
+
 #include <map>
 #include <string>
 #include <sys/types.h>
@@ -45,7 +47,7 @@ private:
     std::string path_;
     std::string boot_id_;
     std::map<pid_t, Group> groups_;
-    uv_check_t* check_ = nullptr;
+    loop::Handle<uv_check_t> check_;
     bool dirty_ = false;
 };
 

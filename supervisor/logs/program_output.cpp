@@ -94,10 +94,10 @@ bool ProgramOutput::open_pipe(int fds[2], Reader& reader) {
     }
     // A larger pipe absorbs bursts while the loop is busy elsewhere.
     fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
-    uv_pipe_init(loop_, &reader.handle, 0);
-    reader.handle.data = &reader;
-    uv_pipe_open(&reader.handle, fds[0]);
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&reader.handle), alloc_buffer, on_read);
+    uv_pipe_init(loop_, reader.handle.make(), 0);
+    reader.handle->data = &reader;
+    uv_pipe_open(reader.handle.get(), fds[0]);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(reader.handle.get()), alloc_buffer, on_read);
     return true;
 }
 
@@ -119,7 +119,7 @@ void ProgramOutput::drain(Reader& reader) {
     // uv_close discards what is still in the pipe: whatever the program wrote
     // last (it exited just before svd stopped) goes to the file first.
     uv_os_fd_t fd = -1;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&reader.handle), &fd) != 0) return;
+    if (!reader.handle || uv_fileno(reader.handle.base(), &fd) != 0) return;
     for (;;) {
         ssize_t n = ::read(fd, read_buffer, sizeof read_buffer);
         if (n < 0 && errno == EINTR) continue;
@@ -134,32 +134,12 @@ void ProgramOutput::close(std::function<void()> done) {
             ::close(*fd);
             *fd = -1;
         }
-    if (stdout_open_) drain(stdout_reader_);
-    if (stderr_open_) drain(stderr_reader_);
-    auto remaining = std::make_shared<int>((stdout_open_ ? 1 : 0) + (stderr_open_ ? 1 : 0));
-    if (*remaining == 0) {
-        done();
-        return;
+    for (Reader* reader : {&stdout_reader_, &stderr_reader_}) {
+        drain(*reader);
+        reader->handle.reset(); // closes the read end too
     }
-    struct CloseState {
-        std::shared_ptr<int> remaining;
-        std::function<void()> done;
-    };
-    auto* state = new CloseState{remaining, std::move(done)};
-    auto close_one = [state](Reader& reader) {
-        reader.handle.data = state;
-        uv_close(reinterpret_cast<uv_handle_t*>(&reader.handle), [](uv_handle_t* handle) {
-            auto* state = static_cast<CloseState*>(handle->data);
-            if (--*state->remaining == 0) {
-                auto done = std::move(state->done);
-                delete state;
-                done();
-            }
-        });
-    };
-    if (stdout_open_) close_one(stdout_reader_);
-    if (stderr_open_) close_one(stderr_reader_);
     stdout_open_ = stderr_open_ = false;
+    done(); // last: it may destroy us
 }
 
 void ProgramOutput::reconfigure(const config::LogOptions& options) {
@@ -200,7 +180,7 @@ void ProgramOutput::unsubscribe(int id) {
 
 void ProgramOutput::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* reader = static_cast<Reader*>(stream->data);
-    if (nread <= 0) return; // EOF cannot happen while svd holds the write end
+    if (!reader || nread <= 0) return; // EOF cannot happen while svd holds the write end
     reader->owner->deliver(*reader, std::string_view(buf->base, static_cast<std::size_t>(nread)));
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "config/model.h"
+#include "loop/handle.h"
 #include "logs/log_file.h"
 
 #include <array>
@@ -40,7 +41,8 @@ public:
     /// Write ends for the child: -1 means /dev/null (discarded).
     int child_stdout() const { return stdout_pipe_[1]; }
     int child_stderr() const;
-    /// Closes the handles; the object may be destroyed after `done` runs.
+    /// Drains and closes the pipes, then runs `done` (at once: the handles free
+    /// themselves once the loop lets go), after which the object may be destroyed.
     void close(std::function<void()> done);
     void reopen_files();
     /// New log settings from an updated config. Rotation limits apply at
@@ -59,7 +61,7 @@ private:
     struct Reader {
         ProgramOutput* owner;
         Stream stream;
-        uv_pipe_t handle;
+        loop::Handle<uv_pipe_t> handle; ///< the read end, while open
         bool at_line_start = true;
         /// The start of a UTF-8 character cut by the end of a read, held
         /// back from followers (JSON wants whole characters) until the rest comes.

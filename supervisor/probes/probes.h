@@ -10,6 +10,7 @@
 #pragma once
 
 #include "config/model.h"
+#include "loop/handle.h"
 #include "process/program.h"
 
 #include <map>
@@ -36,8 +37,6 @@ public:
     /// The notify socket handed over across exec; used instead of binding anew.
     void adopt_notify_socket(int fd) { adopted_notify_fd_ = fd; }
     int notify_fd() const { return notify_fd_; }
-    /// Keeps the socket file for the next svd (reload).
-    void keep_notify_file() { notify_path_.clear(); }
 
     void begin(process::Program& program);
     void end(process::Program& program);
@@ -48,14 +47,14 @@ public:
     /// The last STATUS= a program sent with sd_notify.
     std::string notify_status(const std::string& name) const;
 
-    // Called by attempts when they finish.
+    /// Called by an attempt when it finishes; destroys the attempt.
     void attempt_done(Attempt* attempt, bool success, const std::string& detail);
 
 private:
     struct Run {
         std::string name;
         Probes* owner = nullptr;
-        uv_timer_t* timer = nullptr;   ///< next readiness attempt or health check
+        loop::Timer timer;             ///< next readiness attempt or health check
         std::uint64_t generation = 0;  ///< bumps on end(): results of older attempts are ignored
         bool health_active = false;
         bool readiness_active = false;
@@ -66,17 +65,21 @@ private:
     void schedule(Run& run, std::uint64_t delay_ms);
     void fire(Run& run);
     void launch_attempt(Run& run, const config::Probe& probe, bool for_health);
+    void launch_exec(Attempt& attempt, const config::Probe& probe);
+    /// What a finished attempt means for its program: ready, a retry, health.
+    void apply_result(const Attempt& attempt, bool success, const std::string& detail);
+    void watch_notify_fd();
     void on_notify();
 
     uv_loop_t* loop_;
     Supervisor& supervisor_;
     std::map<std::string, std::unique_ptr<Run>> runs_;
-    std::map<pid_t, Attempt*> exec_attempts_;
-    uv_poll_t* notify_poll_ = nullptr;
+    std::map<Attempt*, std::unique_ptr<Attempt>> attempts_; ///< every attempt in flight
+    std::map<pid_t, Attempt*> exec_attempts_; ///< null: timed out, the pid still to be reaped
+    loop::Poll notify_poll_;
     int notify_fd_ = -1;
     int adopted_notify_fd_ = -1;
     std::string notify_path_;
-    friend struct Attempt;
 };
 
 } // namespace svd::probes

@@ -1,5 +1,7 @@
 #include "process/program.h"
 
+#include "config/units.h"
+
 #include <algorithm>
 #include <csignal>
 #include <sys/stat.h>
@@ -58,6 +60,7 @@ void Program::wait(const std::string& reason) {
 
 void Program::spawn_now() {
     ready_ = false;
+    probe_error_.clear();
     healthy_.reset();
     completed_ = false;
     spawn::SpawnResult result = host_.launch(*this);
@@ -209,7 +212,12 @@ void Program::on_timer() {
             on_ready();
             return;
         }
-        after_stop_reason_ = "not ready within " + std::to_string(spec_.ready.timeout.count()) + "ms";
+        // The last attempt's error says what to fix ("connection refused": the port).
+        after_stop_reason_ = "not ready within " + config::human_duration(spec_.ready.timeout);
+        if (!probe_error_.empty())
+            after_stop_reason_ += ": " + probe_error_;
+        else if (spec_.ready.kind == config::Probe::Kind::Notify)
+            after_stop_reason_ += ": no READY=1 on NOTIFY_SOCKET";
         begin_stop(AfterStop::Backoff);
         return;
     case State::Backoff:

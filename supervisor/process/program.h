@@ -61,6 +61,11 @@ public:
     /// Why the program is in its state, for `svctl status` ("exit status 1", "waiting for postgres").
     const std::string& message() const { return message_; }
     std::optional<int> last_wait_status() const { return last_wait_status_; }
+    /// Why the last readiness or health attempt failed ("connect: connection
+    /// refused"); empty once one succeeds, and at each spawn.
+    const std::string& probe_error() const { return probe_error_; }
+    /// A probe attempt failed with `error`, or succeeded (empty).
+    void set_probe_error(std::string error) { probe_error_ = std::move(error); }
     int restarts() const { return restarts_; }
     /// A restart arranged from outside (svctl restart, a dependency restarting).
     void count_restart() { ++restarts_; }
@@ -117,6 +122,7 @@ private:
     ProgramHost& host_;
     State state_ = State::Stopped;
     std::string message_;
+    std::string probe_error_;
     pid_t pid_ = 0;
     bool ready_ = false;
     std::optional<bool> healthy_;

@@ -122,10 +122,6 @@ std::map<std::string, int> Sockets::held_fds() const {
     return fds;
 }
 
-void Sockets::release_for_handover() {
-    for (auto& [name, held] : held_) disarm(held);
-}
-
 bool Sockets::apply(const config::Config& next, const ConfigDiff& diff, std::string& error) {
     std::map<std::string, Held> fresh;
     auto rollback = [&] {
@@ -191,10 +187,7 @@ void Sockets::clear_nonblocking(int fd) {
 
 void Sockets::disarm(Held& held) {
     if (!held.poll) return;
-    uv_poll_stop(held.poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(held.poll),
-             [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-    held.poll = nullptr;
+    held.poll.reset();
     held.armed_for.clear();
 }
 
@@ -245,19 +238,19 @@ void Sockets::arm_on_demand(const process::Program& program) {
         auto found = held_.find(socket);
         if (found == held_.end() || found->second.poll) continue;
         Held& held = found->second;
-        held.poll = new uv_poll_t;
-        uv_poll_init_socket(loop_, held.poll, held.fd);
+        uv_poll_init_socket(loop_, held.poll.make(), held.fd);
         // libuv made the socket non-blocking; the flag lives on the shared
         // file description, and a program with a plain blocking accept()
         // loop must get the socket as it was bound.
         clear_nonblocking(held.fd);
         held.armed_for = name;
         held.poll->data = this;
-        uv_poll_start(held.poll, UV_READABLE, [](uv_poll_t* poll, int, int) {
+        uv_poll_start(held.poll.get(), UV_READABLE, [](uv_poll_t* poll, int, int) {
             auto* self = static_cast<Sockets*>(poll->data);
+            if (!self) return;
             std::string program;
             for (auto& [socket, held] : self->held_)
-                if (held.poll == poll) program = held.armed_for;
+                if (held.poll.get() == poll) program = held.armed_for;
             if (program.empty()) return;
             spdlog::info("{}: connection waiting, starting on demand", program);
             self->demanded_.insert(program);
@@ -288,7 +281,7 @@ nlohmann::json Sockets::describe() const {
                        {"kind", held.spec.kind == config::Socket::Kind::Unix ? "unix" : "tcp"},
                        {"fd", held.fd},
                        {"programs", programs},
-                       {"on_demand_armed", held.poll != nullptr}});
+                       {"on_demand_armed", static_cast<bool>(held.poll)}});
     }
     return out;
 }

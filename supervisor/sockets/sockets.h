@@ -7,6 +7,7 @@
 
 #include "config/model.h"
 #include "config/config_diff.h"
+#include "loop/handle.h"
 #include "process/program.h"
 
 #include <map>
@@ -38,8 +39,6 @@ public:
     void adopt(std::map<std::string, int> fds) { adopted_ = std::move(fds); }
     /// name → fd of every held socket, for the handover.
     std::map<std::string, int> held_fds() const;
-    /// Closes the fds without removing UNIX socket files (the next svd holds them).
-    void release_for_handover();
     /// Closes everything and removes UNIX socket files.
     void close_all();
     /// Brings the held sockets in line with `next`: binds added ones and the
@@ -65,7 +64,7 @@ private:
     struct Held {
         config::Socket spec;
         int fd = -1;
-        uv_poll_t* poll = nullptr; ///< set while armed for on-demand start
+        loop::Poll poll; ///< set while armed for on-demand start
         std::string armed_for;
     };
     bool bind_one(Held& held, std::string& error);

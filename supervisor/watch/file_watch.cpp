@@ -19,10 +19,7 @@ std::string base_name(const std::string& path) {
 
 FileWatch::FileWatch(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
 
-FileWatch::~FileWatch() {
-    for (auto& [owner, timer] : timers_)
-        uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
-}
+FileWatch::~FileWatch() = default; // the timers close themselves
 
 void FileWatch::rebuild(const config::Config& config) {
     program_globs_.clear();
@@ -77,19 +74,17 @@ void FileWatch::changed(const std::string& owner, const std::string& path) {
 }
 
 void FileWatch::debounce(const std::string& owner, uint64_t delay_ms) {
-    uv_timer_t*& timer = timers_[owner];
-    if (!timer) {
-        timer = new uv_timer_t;
-        uv_timer_init(loop_, timer);
-    }
+    loop::Timer& timer = timers_[owner];
+    if (!timer) uv_timer_init(loop_, timer.make());
     // Each event pushes the action back: one action per burst.
     timer->data = this;
     uv_timer_start(
-        timer,
+        timer.get(),
         [](uv_timer_t* handle) {
             auto* self = static_cast<FileWatch*>(handle->data);
+            if (!self) return;
             for (const auto& [owner, timer] : self->timers_)
-                if (timer == handle) {
+                if (timer.get() == handle) {
                     std::string name = owner; // fire() may rebuild the map
                     self->fire(name);
                     return;

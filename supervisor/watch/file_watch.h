@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/model.h"
+#include "loop/handle.h"
 #include "watch/inotify_watcher.h"
 
 #include <map>
@@ -35,7 +36,7 @@ private:
     uv_loop_t* loop_;
     Supervisor& supervisor_;
     std::unique_ptr<watch::InotifyWatcher> watcher_;
-    std::map<std::string, uv_timer_t*> timers_;
+    std::map<std::string, loop::Timer> timers_; ///< one debounce timer per owner
     std::map<std::string, std::vector<std::string>> program_globs_;
     std::vector<std::string> config_patterns_; ///< the main file and include globs
     std::map<std::string, std::string> last_change_;

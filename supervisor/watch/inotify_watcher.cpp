@@ -34,8 +34,7 @@ InotifyWatcher::InotifyWatcher(uv_loop_t* loop, Callback callback) : loop_(loop)
 
 InotifyWatcher::~InotifyWatcher() {
     clear();
-    if (poll_)
-        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    poll_.reset(); // before its fd goes
     if (fd_ >= 0) close(fd_);
 }
 
@@ -46,11 +45,10 @@ bool InotifyWatcher::ensure_open(std::string& warning) {
         warning = std::string("inotify unavailable: ") + std::strerror(errno);
         return false;
     }
-    poll_ = new uv_poll_t;
-    uv_poll_init(loop_, poll_, fd_);
+    uv_poll_init(loop_, poll_.make(), fd_);
     poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* poll, int, int) {
-        static_cast<InotifyWatcher*>(poll->data)->on_readable();
+    uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* poll, int, int) {
+        if (auto* self = static_cast<InotifyWatcher*>(poll->data)) self->on_readable();
     });
     return true;
 }

@@ -4,6 +4,8 @@
 // Events reach the owner as the full path of what changed.
 #pragma once
 
+#include "loop/handle.h"
+
 #include <functional>
 #include <map>
 #include <set>
@@ -40,7 +42,7 @@ private:
     uv_loop_t* loop_;
     Callback callback_;
     int fd_ = -1;
-    uv_poll_t* poll_ = nullptr;
+    loop::Poll poll_;
     std::map<int, Dir> dirs_;
 };
 

@@ -70,6 +70,22 @@ while True:
     time.sleep(60)
 '''
 
+# An http server that records each request line and Host header in argv[2].
+HOST_ECHO = r'''
+import http.server, sys
+port, record = int(sys.argv[1]), sys.argv[2]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(record, "a") as f:
+            f.write(f"GET {self.path} Host: {self.headers.get('Host')}\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+'''
+
 
 def q(text):
     return json.dumps(text)
@@ -189,6 +205,43 @@ class ProbeTest(ReadinessTestCase):
         self.assertGreaterEqual(self.hits().count(500), 2, "the probe did not keep asking the server")
         self.assertNotIn(200, self.hits())
 
+    def test_readiness_timeout_says_why_the_last_attempt_failed(self):
+        # Nothing listens on the port: every attempt is refused.
+        self.write_program(self.argv("/bin/sh", "-c", "while :; do sleep 5 & wait $!; done", self.marker),
+                           ready=f'{{ tcp = "127.0.0.1:{self.port}", timeout = "1s" }}')
+        self.start_svd()
+        self.svctl("start", "srv", "--no-wait")
+        starting = wait_for(lambda: (s := self.srv())["probe_error"] and s, timeout=5,
+                            what="status to show the failed attempt")
+        self.assertEqual(starting["state"], "STARTING", starting)
+        self.assertEqual(starting["probe_error"], "connect: connection refused")
+        failed = wait_for(lambda: (s := self.srv())["state"] in ("BACKOFF", "FATAL") and s, timeout=10,
+                          what="the readiness timeout")
+        self.assertTrue(failed["message"].startswith("not ready within 1s: connect: connection refused"),
+                        failed["message"])
+        self.assertIn("not ready within 1s: connect: connection refused", self.svctl("status").stdout)
+
+    def test_http_probe_error_names_the_status_code(self):
+        self.set_http_status(503)
+        self.write_program(self.server_command("http", 0),
+                           ready=f'{{ http = "http://localhost:{self.port}/", timeout = "1500ms" }}')
+        self.start_svd()
+        result = self.svctl("start", "srv", check=False, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        srv = self.srv()
+        self.assertTrue(srv["message"].startswith("not ready within 1.5s: HTTP 503"), srv["message"])
+        self.assertEqual(srv["probe_error"], "HTTP 503")
+
+    def test_http_probe_sends_the_host_header_as_written(self):
+        # "localhost" is connected to as 127.0.0.1, but a virtual host still sees the name.
+        self.write_program(self.argv(sys.executable, "-c", HOST_ECHO, self.port, self.status_file, self.marker),
+                           ready=f'{{ http = "http://localhost:{self.port}/ping?x=1", timeout = "10s" }}')
+        self.start_svd()
+        self.svctl("start", "srv")
+        with open(self.status_file) as f:
+            self.assertEqual(f.read().splitlines()[0], f"GET /ping?x=1 Host: localhost:{self.port}")
+        self.assertIsNone(self.srv()["probe_error"])
+
     def test_exec_ready_once_the_command_succeeds(self):
         flag = os.path.join(self.dir, "warm")
         self.write_program(self.argv("/bin/sh", "-c", "while :; do sleep 5 & wait $!; done", self.marker),
@@ -297,9 +350,11 @@ class HealthTest(ReadinessTestCase):
         self.assertEqual(sick["state"], "RUNNING")
         self.assertEqual(sick["pid"], first["pid"], "restart = never, yet the program was restarted")
         self.assertRegex(self.svctl("status").stdout, r"(?m)^srv\s.*UNHEALTHY")
+        self.assertEqual(sick["probe_error"], "HTTP 500")
         self.set_http_status(200)
         well = wait_for(lambda: (s := self.srv())["healthy"] is True and s, timeout=5, what="srv to recover")
         self.assertEqual((well["pid"], well["restarts"]), (first["pid"], 0))
+        self.assertIsNone(well["probe_error"], "a passing check did not clear the last failure")
 
     def test_one_failed_check_below_retries_changes_nothing(self):
         # retries = 2: a single 500 between 200s is tolerated.

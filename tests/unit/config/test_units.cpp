@@ -99,6 +99,14 @@ TEST_CASE("format_duration gives back what parse_duration reads", "[config][unit
         CHECK(duration_ms(format_duration(milliseconds(ms))) == ms);
 }
 
+TEST_CASE("human_duration writes fractions of a second as decimals", "[config][units]") {
+    CHECK(human_duration(milliseconds(1000)) == "1s");
+    CHECK(human_duration(milliseconds(1500)) == "1.5s");
+    CHECK(human_duration(milliseconds(2050)) == "2.05s");
+    CHECK(human_duration(milliseconds(250)) == "250ms");
+    CHECK(human_duration(milliseconds(90'000)) == "1m30s");
+}
+
 TEST_CASE("parse_size reads bytes and 1024-based units", "[config][units]") {
     CHECK(size_bytes("512") == 512);
     CHECK(size_bytes("0") == 0);

@@ -189,7 +189,17 @@ TEST_CASE("readiness: RUNNING only on on_ready; a timeout is a failed start", "[
         CHECK(program.state() == State::Stopping);
         program.on_exit(killed(SIGTERM));
         CHECK(program.state() == State::Backoff);
-        CHECK_THAT(program.message(), Catch::Contains("not ready within 3000ms"));
+        CHECK_THAT(program.message(), Catch::Contains("not ready within 3s"));
+    }
+    SECTION("the timeout says why the last attempt failed") {
+        program.set_probe_error("connect: connection refused");
+        program.on_timer();
+        program.on_exit(killed(SIGTERM));
+        CHECK(program.message() == "not ready within 3s: connect: connection refused");
+        CHECK(program.probe_error() == "connect: connection refused");
+        program.on_timer(); // the backoff ends: a new spawn starts with a clean slate
+        CHECK(program.state() == State::Starting);
+        CHECK(program.probe_error().empty());
     }
 }
 
