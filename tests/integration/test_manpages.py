@@ -62,7 +62,7 @@ class ManPagesTest(unittest.TestCase):
             "backoff": string_list(program, "kBackoffKeys"),
             "log": string_list(program, "kLogKeys"),
             "socket": string_list(read("supervisor", "config", "read_socket.cpp"), "kSocketKeys"),
-            "svd": string_list(read("supervisor", "config", "load.cpp"), "kSvdKeys"),
+            "svd": string_list(read("supervisor", "config", "load_svd.cpp"), "kSvdKeys"),
         }
         for table, names in keys.items():
             for key in names:
