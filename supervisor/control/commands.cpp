@@ -22,8 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std::string>& also = {}) {
-    json reply = ok_reply();
+/// Adds each outcome to `reply` as "results" and sets "ok" (with `error` when one failed).
+void add_outcomes(json& reply, const std::vector<Outcome>& outcomes, const char* error) {
     json results = json::array();
     bool all_ok = true;
     for (const auto& outcome : outcomes) {
@@ -33,7 +33,12 @@ json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std:
     }
     reply["ok"] = all_ok;
     reply["results"] = results;
-    if (!all_ok) reply["error"] = "not every program reached the requested state";
+    if (!all_ok) reply["error"] = error;
+}
+
+json outcomes_reply(const std::vector<Outcome>& outcomes, const std::vector<std::string>& also = {}) {
+    json reply = ok_reply();
+    add_outcomes(reply, outcomes, "not every program reached the requested state");
     if (!also.empty()) reply["also"] = also;
     return reply;
 }
@@ -325,16 +330,7 @@ void Commands::reconfigure(const ClientPtr& client, const control::Request& requ
     supervisor_.wait_for(outcome.affected, [weak, reply](std::vector<Outcome> outcomes) mutable {
         auto client = weak.lock();
         if (!client) return;
-        json results = json::array();
-        bool all_ok = true;
-        for (const auto& outcome : outcomes) {
-            all_ok = all_ok && outcome.ok;
-            results.push_back(
-                {{"name", outcome.name}, {"ok", outcome.ok}, {"state", outcome.state}, {"message", outcome.message}});
-        }
-        reply["results"] = results;
-        reply["ok"] = all_ok;
-        if (!all_ok) reply["error"] = "not every changed program came up";
+        add_outcomes(reply, outcomes, "not every changed program came up");
         client->send(reply);
     });
 }
