@@ -174,8 +174,7 @@ void Supervisor::make_followers_follow(const std::string& name) {
         const Slot& slot = found->second;
         State state = slot.program->state();
         if (!process::has_process(state) && state != State::Backoff) continue;
-        if (slot.job.type == JobType::Stop || slot.job.type == JobType::Remove) continue; // stopped for good
-        if (slot.job.type == JobType::Restart) continue;
+        if (slot.job.stops()) continue; // already restarting, or stopped for good
         if (ask(follower, plan::Request::Restart))
             spdlog::info("{}: restarting because it requires {}, which is restarting", follower, name);
     }
