@@ -12,7 +12,7 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <toml++/toml.h>
+#include "config/toml.h"
 #include <vector>
 
 namespace svd::config::loading {

@@ -7,7 +7,7 @@
 
 #include <optional>
 #include <string>
-#include <toml++/toml.h>
+#include "config/toml.h"
 #include <vector>
 
 namespace svd::config {

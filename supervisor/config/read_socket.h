@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <toml++/toml.h>
+#include "config/toml.h"
 
 namespace svd::config {
 

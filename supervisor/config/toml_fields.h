@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
-#include <toml++/toml.h>
+#include "config/toml.h"
 #include <utility>
 #include <vector>
 

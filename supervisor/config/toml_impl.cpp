@@ -2,4 +2,4 @@
 // Debian's libtomlplusplus.so: that library needs the shared libstdc++,
 // whose loading and start-up were most of `svctl status`'s time (bench/run).
 #define TOML_IMPLEMENTATION
-#include <toml++/toml.h>
+#include "config/toml.h"

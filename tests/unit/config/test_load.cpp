@@ -941,6 +941,12 @@ TEST_CASE("load_config never throws on hostile input", "[config][load]") {
         "[program.a]\ncommand = \"x\"\numask = -5\nexit_codes = [-9223372036854775808]",
         "[socket.s]\nlisten = \"[\"\n[socket.t]\nlisten = \"]:1\"\n[socket.u]\nlisten = \":\"",
         "[program.a]\ncommand = \"x\"\nstop_signal = -1\nlog = { max_size = -1 }",
+        // Found by fuzz_config: an assertion inside toml++'s key parser, and
+        // U+0483 where a table header may have whitespace, which reached
+        // toml++'s __builtin_unreachable() (config/toml.h).
+        "[= [\"stop_signalx\"",
+        "[\xd2\x83x]\na = 1",
+        "[a]\n\xd2\x83 = 1",
     };
     for (const std::string& input : inputs) {
         std::string main = dir.write("svd.toml", input);
