@@ -11,12 +11,12 @@ class Client {
 public:
     ~Client();
     /// Connects to svd's socket. False and `error` ("svd is not running ...") when it cannot.
-    bool connect(const std::string& path, std::string& error);
+    [[nodiscard]] bool connect(const std::string& path, std::string& error);
     bool connected() const { return fd_ >= 0; }
     const std::string& path() const { return path_; }
-    bool send(const nlohmann::json& request, std::string& error);
+    [[nodiscard]] bool send(const nlohmann::json& request, std::string& error);
     /// The next JSON line from svd; nullopt at EOF or on error (then `error` says why).
-    std::optional<nlohmann::json> receive(std::string& error);
+    [[nodiscard]] std::optional<nlohmann::json> receive(std::string& error);
 
 private:
     int fd_ = -1;

@@ -4,6 +4,7 @@
 #include "supervisord/converter.h"
 
 #include "supervisord/svd_text.h"
+#include "text/join.h"
 
 #include <iterator>
 #include <set>
@@ -12,8 +13,7 @@ namespace svctl::supervisord {
 
 void Converter::note_groups() {
     for (const auto& group : groups_) {
-        std::string members;
-        for (const auto& member : group.members) members += (members.empty() ? "" : ", ") + member;
+        std::string members = svd::text::join(group.members, ", ");
         std::string processes;
         for (const auto& member : group.members) {
             bool found = false;

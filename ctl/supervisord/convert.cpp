@@ -5,6 +5,7 @@
 
 #include "supervisord/converter.h"
 #include "supervisord/values.h"
+#include "text/join.h"
 
 #include <algorithm>
 #include <cctype>
@@ -124,8 +125,7 @@ void Converter::read_supervisord_section() {
         }
     }
     if (!ignored.empty()) {
-        std::string list;
-        for (const auto& key : ignored) list += (list.empty() ? "" : ", ") + key;
+        std::string list = svd::text::join(ignored, ", ");
         note(files_[0], section->line, "[supervisord] " + list + ": settings of supervisord itself, not needed by svd");
     }
 }

@@ -37,6 +37,6 @@ struct Conversion {
 /// program. Returns nullopt with `error` set when the file itself cannot be
 /// read or parsed; a program that cannot be converted is an entry in
 /// `errors`, and the others are still converted.
-std::optional<Conversion> convert(const std::string& path, std::string& error);
+[[nodiscard]] std::optional<Conversion> convert(const std::string& path, std::string& error);
 
 } // namespace svctl::supervisord

@@ -49,7 +49,7 @@ struct KeyReports {
 
 class Converter {
 public:
-    std::optional<Conversion> run(const std::string& path, std::string& error);
+    [[nodiscard]] std::optional<Conversion> run(const std::string& path, std::string& error);
 
 private:
     void note(const IniFile& file, int line, std::string message);
@@ -69,7 +69,7 @@ private:
                                            const KeyReports& report);
     /// stdout/stderr: svd writes NAME.log (and NAME.err.log) in log_dir,
     /// rotated by log.max_size and log.keep.
-    bool convert_logs(const IniSection& ini, Expander& expander, Process& process, bool first,
+    [[nodiscard]] bool convert_logs(const IniSection& ini, Expander& expander, Process& process, bool first,
                       const KeyReports& report);
 
     void note_groups();

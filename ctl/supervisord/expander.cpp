@@ -1,6 +1,7 @@
 #include "supervisord/expander.h"
 
 #include "supervisord/values.h"
+#include "text/join.h"
 
 #include <cctype>
 #include <cstdio>
@@ -73,8 +74,7 @@ std::optional<std::string> Expander::svd_text(std::string_view text, std::string
         }
         auto found = values.find(name);
         if (found == values.end()) {
-            std::string known;
-            for (const auto& [key, unused] : values) known += (known.empty() ? "" : ", ") + key;
+            std::string known = svd::text::join(values, ", ", [](const auto& entry) { return entry.first; });
             error = "unknown expansion %(" + name + ")" + type + " (supervisord knows " + known + ", ENV_NAME)";
             return std::nullopt;
         }

@@ -15,10 +15,10 @@ struct Expander {
 
     /// svd text for `text`: %(ENV_X)s becomes ${env:X}, every other name its
     /// value, %% a '%'. nullopt with `error` for an unknown name.
-    std::optional<std::string> svd_text(std::string_view text, std::string& error);
+    [[nodiscard]] std::optional<std::string> svd_text(std::string_view text, std::string& error);
     /// The value with no ${...} left: for names, numbers and switches, which
     /// svd reads literally.
-    std::optional<std::string> literal(std::string_view text, std::string& error);
+    [[nodiscard]] std::optional<std::string> literal(std::string_view text, std::string& error);
 };
 
 } // namespace svctl::supervisord

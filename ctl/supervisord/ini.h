@@ -38,6 +38,6 @@ struct IniFile {
 
 /// Reads `path`. On failure returns nullopt with `error` saying why
 /// ("cannot read ...: No such file or directory", "line 7: ...").
-std::optional<IniFile> read_ini(const std::string& path, std::string& error);
+[[nodiscard]] std::optional<IniFile> read_ini(const std::string& path, std::string& error);
 
 } // namespace svctl::supervisord

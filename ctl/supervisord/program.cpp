@@ -7,6 +7,7 @@
 #include "config/signals.h"
 #include "supervisord/svd_text.h"
 #include "supervisord/values.h"
+#include "text/join.h"
 
 #include <algorithm>
 #include <climits>
@@ -98,8 +99,7 @@ void Converter::convert_program(const IniFile& file, const IniSection& ini) {
             note(file, ini.line, out.label + " %(host_node_name)s was replaced by this host's name, " + host);
     }
     if (numprocs > 1) {
-        std::string names;
-        for (const Process& process : out.processes) names += (names.empty() ? "" : ", ") + process.name;
+        std::string names = svd::text::join(out.processes, ", ", [](const Process& process) { return process.name; });
         note(file, ini.find("numprocs")->line,
              out.label + " numprocs=" + std::to_string(numprocs) + ": one svd program per process: " + names);
     }

@@ -2,6 +2,7 @@
 #include "verbs/verbs.h"
 
 #include "control/verbs.h"
+#include "text/join.h"
 
 #include <iostream>
 
@@ -18,8 +19,7 @@ int print_outcomes(Context& context, const nlohmann::json& reply) {
         return kOk;
     }
     if (reply.contains("also") && !reply["also"].empty()) {
-        std::string also;
-        for (const auto& name : reply["also"]) also += (also.empty() ? "" : ", ") + name.get<std::string>();
+        std::string also = svd::text::join(reply["also"], ", ", [](const nlohmann::json& name) { return name.get<std::string>(); });
         std::cout << "also stopped, because they require it: " << also << "\n";
     }
     bool colour = use_colour();

@@ -10,6 +10,7 @@
 #include "config/command_split.h"
 #include "config/signals.h"
 #include "config/units.h"
+#include "text/join.h"
 
 #include <cstdio>
 #include <sys/stat.h>
@@ -103,9 +104,7 @@ std::string resolve(const std::string& program, const std::string& path) {
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
-    std::string line;
-    for (const std::string& word : argv) line += (line.empty() ? "" : " ") + systemd_word(word);
-    return line;
+    return svd::text::join(argv, " ", systemd_word);
 }
 
 class Exporter {
@@ -150,8 +149,8 @@ private:
             }
         }
         requires_units = after;
-        std::string socket_units;
-        for (const std::string& socket : program.sockets) socket_units += (socket_units.empty() ? "" : " ") + unit(socket, ".socket");
+        std::string socket_units =
+            svd::text::join(program.sockets, " ", [this](const std::string& socket) { return unit(socket, ".socket"); });
         if (!socket_units.empty()) after += (after.empty() ? "" : " ") + socket_units;
         if (!requires_units.empty()) line(unit_section, "Requires=" + requires_units);
         if (!after.empty()) line(unit_section, "After=" + after);
@@ -285,8 +284,7 @@ private:
             break;
         }
         case Probe::Kind::Exec: {
-            std::string command;
-            for (const std::string& word : ready.exec_argv) command += (command.empty() ? "" : " ") + shell_word(word);
+            std::string command = svd::text::join(ready.exec_argv, " ", shell_word);
             post = {"/bin/sh", "-c", "until " + command + "; do sleep 1; done"};
             break;
         }

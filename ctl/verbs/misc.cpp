@@ -1,6 +1,7 @@
 #include "verbs/verbs.h"
 
 #include "control/protocol.h"
+#include "text/join.h"
 
 #include <iostream>
 #include <unistd.h>
@@ -76,8 +77,7 @@ int run_simple(Context& context) {
         std::cout << "log files reopened\n";
     } else if (context.verb == "sockets") {
         for (const auto& socket : (*reply)["sockets"]) {
-            std::string programs;
-            for (const auto& name : socket["programs"]) programs += (programs.empty() ? "" : ",") + name.get<std::string>();
+            std::string programs = svd::text::join(socket["programs"], ",", [](const nlohmann::json& name) { return name.get<std::string>(); });
             std::cout << socket["name"].get<std::string>() << "  " << socket["listen"].get<std::string>() << "  "
                       << (programs.empty() ? "-" : programs) << "\n";
         }

@@ -18,6 +18,6 @@ void print_files(const std::vector<OutputFile>& files);
 /// Creates `dir` (and parents) and writes every file through a temporary
 /// and a rename. Refuses, before writing any, when one exists and `force`
 /// is false. Prints why on failure, prefixed by `who`.
-bool write_files(const std::string& dir, const std::vector<OutputFile>& files, bool force, const std::string& who);
+[[nodiscard]] bool write_files(const std::string& dir, const std::vector<OutputFile>& files, bool force, const std::string& who);
 
 } // namespace svctl

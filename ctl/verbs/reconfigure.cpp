@@ -2,6 +2,7 @@
 #include "verbs/verbs.h"
 
 #include "control/verbs.h"
+#include "text/join.h"
 
 #include <iostream>
 
@@ -9,9 +10,7 @@ namespace svctl {
 namespace {
 
 std::string join(const nlohmann::json& list) {
-    std::string text;
-    for (const auto& item : list) text += (text.empty() ? "" : ", ") + item.get<std::string>();
-    return text;
+    return svd::text::join(list, ", ", [](const nlohmann::json& item) { return item.get<std::string>(); });
 }
 
 /// The plan, one line per change, as supervisord's reread prints it.

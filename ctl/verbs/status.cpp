@@ -1,5 +1,6 @@
 #include "format.h"
 #include "verbs/verbs.h"
+#include "text/join.h"
 
 #include <iostream>
 
@@ -71,8 +72,7 @@ int run_status(Context& context) {
         std::cout << "\n";
         std::vector<std::vector<std::string>> socket_rows{{"SOCKET", "LISTEN", "PROGRAMS"}};
         for (const auto& socket : sockets) {
-            std::string programs;
-            for (const auto& name : socket["programs"]) programs += (programs.empty() ? "" : ",") + name.get<std::string>();
+            std::string programs = svd::text::join(socket["programs"], ",", [](const nlohmann::json& name) { return name.get<std::string>(); });
             socket_rows.push_back({socket["name"].get<std::string>(), socket["listen"].get<std::string>(),
                                    programs.empty() ? "-" : programs});
         }

@@ -32,7 +32,7 @@ std::optional<nlohmann::json> ask(Context& context, const std::string& verb, con
 int print_error(const nlohmann::json& reply);
 /// Splits the arguments of a verb that takes NAMEs and `--no-wait` (sets
 /// args["wait"] = false). Any other option is a usage error: printed, false.
-bool parse_names_and_no_wait(const Context& context, std::vector<std::string>& names, nlohmann::json& args);
+[[nodiscard]] bool parse_names_and_no_wait(const Context& context, std::vector<std::string>& names, nlohmann::json& args);
 
 int run_status(Context& context);
 int run_action(Context& context); ///< start, stop, restart

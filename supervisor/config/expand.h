@@ -38,6 +38,6 @@ std::optional<std::string> current_user_home();
 /// why, with a suggestion when a name is close to a known one) on an unknown
 /// or not-yet-defined variable, an unset environment variable, or an
 /// unterminated "${".
-std::optional<std::string> expand(std::string_view text, const Variables& vars, std::string* error);
+[[nodiscard]] std::optional<std::string> expand(std::string_view text, const Variables& vars, std::string* error);
 
 } // namespace svd::config

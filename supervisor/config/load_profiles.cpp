@@ -4,6 +4,7 @@
 #include "config/read_program.h"
 #include "config/read_socket.h"
 #include "config/suggest.h"
+#include "text/join.h"
 
 #include <algorithm>
 
@@ -42,8 +43,7 @@ const toml::table* Loader::select_profile(const TableFields& top) {
             if (name == profile_) selected = table;
         }
     if (!profile_.empty() && !selected) {
-        std::string list;
-        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+        std::string list = text::join(known, ", ");
         diag_.error(Location{files_[0].path}, "unknown profile '" + profile_ + "'" + did_you_mean(profile_, known) +
                                                   (list.empty() ? "; this config defines no [profile.*]"
                                                                 : "; defined: " + list));

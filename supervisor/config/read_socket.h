@@ -25,7 +25,7 @@ struct ListenAddress {
 /// Parses a `listen` value after expansion: "HOST:PORT" with a numeric
 /// IPv4 host, "localhost" (127.0.0.1) or "*" (0.0.0.0); "[IPv6]:PORT";
 /// or "unix:PATH". Ports below 1024 are refused: binding them needs root.
-std::optional<ListenAddress> parse_listen(std::string_view text, std::string* error);
+[[nodiscard]] std::optional<ListenAddress> parse_listen(std::string_view text, std::string* error);
 
 /// Reads [socket.NAME] from `table` in `file`. Unix paths are made absolute
 /// against expander.base_dir(). Problems go to `diag`; nullopt when the

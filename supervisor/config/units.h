@@ -14,13 +14,13 @@ namespace svd::config {
 /// fraction is allowed when the result is a whole number of milliseconds.
 /// A bare number is rejected: "10" could mean seconds or milliseconds.
 /// On failure returns nullopt and sets `*error` to why, without the input.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string* error);
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string* error);
 
 /// Parses a byte count: "512", "512B", "10KB", "50MB", "1GB", "1TB", and
 /// the synonyms K/KiB, M/MiB, G/GiB, T/TiB (case-insensitive). Every unit
 /// is a power of 1024, as for log sizes people think in KB = 1024 bytes.
 /// On failure returns nullopt and sets `*error` to why, without the input.
-std::optional<std::uint64_t> parse_size(std::string_view text, std::string* error);
+[[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text, std::string* error);
 
 /// "1h30m", "2s", "250ms": the shortest text parse_duration reads back.
 std::string format_duration(std::chrono::milliseconds duration);

@@ -31,7 +31,7 @@ public:
 private:
     using ClientPtr = std::shared_ptr<control::Client>;
     /// Expands "all" and checks every name; false after sending an error reply.
-    bool resolve_names(const ClientPtr& client, const control::Request& request, std::vector<std::string>& names,
+    [[nodiscard]] bool resolve_names(const ClientPtr& client, const control::Request& request, std::vector<std::string>& names,
                        bool empty_means_all);
     void status(const ClientPtr& client, const control::Request& request);
     void start(const ClientPtr& client, const control::Request& request);

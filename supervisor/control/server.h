@@ -54,9 +54,9 @@ public:
     ~Server();
     /// Binds and listens on `path` (a stale socket file is replaced). Creates the
     /// directory 0700 when missing. False and `error` on failure.
-    bool listen(const std::string& path, std::string& error);
+    [[nodiscard]] bool listen(const std::string& path, std::string& error);
     /// Listens on an already bound socket handed over across exec (svctl reload).
-    bool adopt(int fd, const std::string& path, std::string& error);
+    [[nodiscard]] bool adopt(int fd, const std::string& path, std::string& error);
     /// The listening fd, for the handover; -1 when not listening.
     int listener_fd() const;
     void close();

@@ -12,7 +12,7 @@ public:
     /// Forks. Returns true in the child (now detached: new session, stdio on
     /// /dev/null). In the parent returns false once the child has reported:
     /// `error` is empty when it is up and running.
-    bool detach(std::string& error);
+    [[nodiscard]] bool detach(std::string& error);
     /// In the child: the daemon is up. No-op when not detached.
     void succeed();
     /// In the child: the daemon could not start, say why to the parent.

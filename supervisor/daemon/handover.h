@@ -38,13 +38,13 @@ struct HandoverFds {
 /// Writes the state into a memfd (without CLOEXEC, so it survives exec) and
 /// clears FD_CLOEXEC on every fd the new image needs. Returns the memfd, or
 /// -1 with `error`.
-int prepare_handover(Supervisor& supervisor, const HandoverFds& fds, bool log_to_file, std::string& error);
+[[nodiscard]] int prepare_handover(Supervisor& supervisor, const HandoverFds& fds, bool log_to_file, std::string& error);
 /// Sets FD_CLOEXEC again on what prepare_handover opened up (exec failed).
 void abandon_handover(Supervisor& supervisor, const HandoverFds& fds, int state_fd);
 /// execve of /proc/self/exe with `argv` (minus --daemon) and --adopt-state.
 /// Returns only when it failed, with `error`.
 void reexec(const std::vector<std::string>& argv, int state_fd, std::string& error);
 /// Reads (and closes) the state the old image left in `fd`.
-std::optional<nlohmann::json> read_handover(int fd, std::string& error);
+[[nodiscard]] std::optional<nlohmann::json> read_handover(int fd, std::string& error);
 
 } // namespace svd::daemon

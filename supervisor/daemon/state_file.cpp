@@ -1,4 +1,5 @@
 #include "daemon/state_file.h"
+#include "text/join.h"
 
 #include <cerrno>
 #include <chrono>
@@ -207,8 +208,7 @@ int end_leftovers(const std::string& path) {
             if (::kill(process.pid, SIGKILL) == 0) members.push_back(process.pid);
         }
         if (members.empty()) continue;
-        std::string pids;
-        for (pid_t pid : members) pids += (pids.empty() ? "" : " ") + std::to_string(pid);
+        std::string pids = text::join(members, " ", [](pid_t pid) { return std::to_string(pid); });
         spdlog::warn("{}: killed {} process{} left running by an svd that died: {}", group.name, members.size(),
                      members.size() == 1 ? "" : "es", pids);
         killed.insert(killed.end(), members.begin(), members.end());

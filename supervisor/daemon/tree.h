@@ -9,17 +9,17 @@
 namespace svd::daemon {
 
 /// Creates home, log_dir and run_dir (run_dir 0700) when missing.
-bool prepare_tree(const config::Config& config, std::string& error);
+[[nodiscard]] bool prepare_tree(const config::Config& config, std::string& error);
 
 /// mkdir -p with `mode` for the directories it creates.
-bool make_directories(const std::string& path, unsigned mode, std::string& error);
+[[nodiscard]] bool make_directories(const std::string& path, unsigned mode, std::string& error);
 
 class TreeLock {
 public:
     ~TreeLock();
     /// Takes an exclusive flock on `path` and writes our pid into it.
     /// Fails, naming the running svd's pid, when another holds it.
-    bool acquire(const std::string& path, std::string& error);
+    [[nodiscard]] bool acquire(const std::string& path, std::string& error);
     /// Takes over a lock held by the svd we were exec'd from (svctl reload).
     void adopt(int fd, const std::string& path) {
         fd_ = fd;

@@ -378,7 +378,7 @@ void LogFile::rotate() {
     }
     size_ = 0;
     line_len_ = 0;
-    open();
+    if (!open()) spdlog::warn("{}; output is dropped until it can be written", error_);
     rotate_at_ = next_boundary(now_());
 }
 

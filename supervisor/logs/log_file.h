@@ -50,9 +50,9 @@ public:
     LogFile& operator=(const LogFile&) = delete;
 
     /// Opens (creating) the file for appending. False and error() when it cannot.
-    bool open();
+    [[nodiscard]] bool open();
     /// Closes and opens the path again: for an external logrotate.
-    bool reopen();
+    [[nodiscard]] bool reopen();
     void write(std::string_view data);
 
     void set_clock(Clock clock);

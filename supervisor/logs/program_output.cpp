@@ -5,6 +5,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <sys/time.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 namespace svd::logs {
@@ -164,8 +165,11 @@ void ProgramOutput::reconfigure(const config::LogOptions& options) {
 }
 
 void ProgramOutput::reopen_files() {
-    stdout_log_->reopen();
-    if (stderr_log_) stderr_log_->reopen();
+    for (LogFile* log : {stdout_log_.get(), stderr_log_.get()}) {
+        // A file that cannot be opened again drops (and counts) output until
+        // a later write can open it; say so now, not at the first dropped byte.
+        if (log && !log->reopen()) spdlog::warn("{}; output is dropped until it can be written", log->error());
+    }
 }
 
 int ProgramOutput::subscribe(Subscriber subscriber) {

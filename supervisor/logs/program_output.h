@@ -37,7 +37,7 @@ public:
     /// {stdout read, stdout write, stderr read, stderr write}, -1 where none.
     std::array<int, 4> pipe_fds() const { return {stdout_pipe_[0], stdout_pipe_[1], stderr_pipe_[0], stderr_pipe_[1]}; }
     /// Creates the pipes and opens the files. False and error() on failure.
-    bool open();
+    [[nodiscard]] bool open();
     /// Write ends for the child: -1 means /dev/null (discarded).
     int child_stdout() const { return stdout_pipe_[1]; }
     int child_stderr() const;
@@ -67,7 +67,7 @@ private:
         /// back from followers (JSON wants whole characters) until the rest comes.
         std::string utf8_carry;
     };
-    bool open_pipe(int fds[2], Reader& reader);
+    [[nodiscard]] bool open_pipe(int fds[2], Reader& reader);
     void deliver(Reader& reader, std::string_view data);
     /// Reads what is left in the pipe, without waiting.
     void drain(Reader& reader);

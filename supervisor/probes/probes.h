@@ -33,7 +33,7 @@ public:
     ~Probes();
 
     /// Binds the datagram socket given to programs as NOTIFY_SOCKET.
-    bool open_notify_socket(const std::string& path, std::string& error);
+    [[nodiscard]] bool open_notify_socket(const std::string& path, std::string& error);
     /// The notify socket handed over across exec; used instead of binding anew.
     void adopt_notify_socket(int fd) { adopted_notify_fd_ = fd; }
     int notify_fd() const { return notify_fd_; }

@@ -4,6 +4,7 @@
 #include "probes/probes.h"
 #include "sockets/sockets.h"
 #include "runtime/supervisor.h"
+#include "text/join.h"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
@@ -80,8 +81,7 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
         bool log_changed = std::any_of(change.keys.begin(), change.keys.end(),
                                        [](const std::string& key) { return key.rfind("log.", 0) == 0; });
         if (log_changed) found->second.output->reconfigure(spec->log);
-        std::string keys;
-        for (const auto& key : change.keys) keys += (keys.empty() ? "" : ", ") + key;
+        std::string keys = text::join(change.keys, ", ");
         bool active = process::has_process(program.state()) || program.state() == State::Backoff ||
                       program.state() == State::Waiting;
         if (change.needs_restart && active) {
@@ -95,8 +95,7 @@ bool Supervisor::apply_config(config::Config next, const ConfigDiff& diff, const
         }
     }
     if (!diff.daemon_keys.empty()) {
-        std::string keys;
-        for (const auto& key : diff.daemon_keys) keys += (keys.empty() ? "" : ", ") + key;
+        std::string keys = text::join(diff.daemon_keys, ", ");
         spdlog::warn("[svd] {} changed: takes effect when svd itself restarts", keys);
     }
     config_errors_.clear();

@@ -61,7 +61,7 @@ public:
     ~Supervisor() override;
 
     /// Binds sockets and opens outputs. False with `error` on failure.
-    bool prepare(std::string& error);
+    [[nodiscard]] bool prepare(std::string& error);
     /// Starts every program with start = "boot", in dependency order, but
     /// those in `adopted` (already running when svd re-executed).
     void start_boot_programs(const std::set<std::string>& adopted = {});
@@ -109,7 +109,7 @@ public:
     /// leaves everything else alone. With `only` non-empty, just those
     /// programs change. False with `error` (and nothing changed) when a new
     /// socket cannot be bound. `affected` receives the programs started or restarted.
-    bool apply_config(config::Config next, const ConfigDiff& diff, const std::vector<std::string>& only,
+    [[nodiscard]] bool apply_config(config::Config next, const ConfigDiff& diff, const std::vector<std::string>& only,
                       std::string& error, std::vector<std::string>& affected);
     /// Reads the config on disk, diffs it against the running one and, with
     /// `apply`, applies it (only to `only` when not empty). A config with

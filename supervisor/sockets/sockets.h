@@ -33,7 +33,7 @@ public:
 
     /// Binds every [socket.*]. On failure nothing stays bound and `error`
     /// names the socket, its address and the programs that wanted it.
-    bool bind_all(const config::Config& config, std::string& error);
+    [[nodiscard]] bool bind_all(const config::Config& config, std::string& error);
     /// Sockets handed over across exec (svctl reload), by name: bind_all
     /// uses them instead of binding when the address is the same.
     void adopt(std::map<std::string, int> fds) { adopted_ = std::move(fds); }
@@ -44,7 +44,7 @@ public:
     /// Brings the held sockets in line with `next`: binds added ones and the
     /// new address of changed ones before closing anything, so a failure
     /// (`error`) leaves every socket as it was. Unchanged sockets stay bound.
-    bool apply(const config::Config& next, const ConfigDiff& diff, std::string& error);
+    [[nodiscard]] bool apply(const config::Config& next, const ConfigDiff& diff, std::string& error);
     void set_config(const config::Config& config) { config_ = &config; }
 
     std::vector<int> fds_for(const process::Program& program) const;
@@ -67,7 +67,7 @@ private:
         loop::Poll poll; ///< set while armed for on-demand start
         std::string armed_for;
     };
-    bool bind_one(Held& held, std::string& error);
+    [[nodiscard]] bool bind_one(Held& held, std::string& error);
     void disarm(Held& held);
     static void clear_nonblocking(int fd);
     std::string users_of(const std::string& socket) const;

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fstream>
 #include <sys/inotify.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 namespace svd::watch {
@@ -118,7 +119,7 @@ void InotifyWatcher::on_readable() {
                 // A new subdirectory: watch it too, and report what it already holds.
                 for (const auto& owner : dir.recursive_owners) {
                     std::string warning;
-                    add(owner, path, true, warning);
+                    if (!add(owner, path, true, warning)) spdlog::warn("watch {}: {}", owner, warning);
                 }
             }
             for (const auto& owner : dir.owners) callback_(owner, path);

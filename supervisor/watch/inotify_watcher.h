@@ -24,7 +24,7 @@ public:
     /// Watches `dir` (and, with `recursive`, every directory below it, now
     /// and later) for `owner`. Returns false with `warning` set when the
     /// directory cannot be watched or the inotify limit is reached.
-    bool watch(const std::string& owner, const std::string& dir, bool recursive, std::string& warning);
+    [[nodiscard]] bool watch(const std::string& owner, const std::string& dir, bool recursive, std::string& warning);
     /// Stops watching everything for every owner.
     void clear();
     std::size_t watch_count() const { return dirs_.size(); }
@@ -35,9 +35,9 @@ private:
         std::set<std::string> owners;
         std::set<std::string> recursive_owners;
     };
-    bool add(const std::string& owner, const std::string& dir, bool recursive, std::string& warning);
+    [[nodiscard]] bool add(const std::string& owner, const std::string& dir, bool recursive, std::string& warning);
     void on_readable();
-    bool ensure_open(std::string& warning);
+    [[nodiscard]] bool ensure_open(std::string& warning);
 
     uv_loop_t* loop_;
     Callback callback_;
