@@ -1,7 +1,6 @@
 // The sd_notify side of Probes: the datagram socket given to programs as
 // NOTIFY_SOCKET, and what they send on it (READY=1, STATUS=, STOPPING=1).
 #include "probes/probes.h"
-#include "runtime/supervisor.h"
 
 #include <cerrno>
 #include <cstring>
@@ -83,8 +82,8 @@ void Probes::on_notify() {
         // message from an unrelated process cannot mark a program ready.
         process::Program* from = nullptr;
         pid_t group = getpgid(sender);
-        for (const auto& name : supervisor_.names()) {
-            process::Program* program = supervisor_.find(name);
+        for (const auto& name : host_.names()) {
+            process::Program* program = host_.find(name);
             if (program && program->pid() > 0 && (program->pid() == sender || program->pid() == group)) from = program;
         }
         if (!from) {
@@ -107,7 +106,7 @@ void Probes::on_notify() {
             }
         }
     }
-    supervisor_.request_settle();
+    host_.request_settle();
 }
 
 std::string Probes::notify_status(const std::string& name) const {

@@ -2,9 +2,9 @@
 // checks, and the attempts in flight (attempt.cpp); the notify socket is in
 // notify_socket.cpp.
 #include "probes/probes.h"
+#include "logs/program_output.h"
 
 #include "probes/attempt.h"
-#include "runtime/supervisor.h"
 #include "spawn/spawn.h"
 
 #include <csignal>
@@ -23,7 +23,7 @@ constexpr std::uint64_t kFirstReadinessMs = 20;
 constexpr config::Millis kReadinessAttemptTimeout{2000};
 } // namespace
 
-Probes::Probes(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
+Probes::Probes(uv_loop_t* loop, ProbeHost& host) : loop_(loop), host_(host) {}
 
 Probes::~Probes() {
     notify_poll_.reset(); // before its fd goes
@@ -54,14 +54,14 @@ void Probes::schedule(Run& run, std::uint64_t delay_ms) {
 }
 
 void Probes::fire(Run& run) {
-    process::Program* program = supervisor_.find(run.name);
+    process::Program* program = host_.find(run.name);
     if (!program) return;
     const config::Program& spec = program->spec();
     if (run.readiness_active) {
         if (spec.ready.kind == config::Probe::Kind::Delay) {
             run.readiness_active = false;
             program->on_ready();
-            supervisor_.request_settle();
+            host_.request_settle();
             return;
         }
         launch_attempt(run, spec.ready, false);
@@ -124,7 +124,7 @@ void Probes::launch_exec(Attempt& attempt, const config::Probe& probe) {
     spawn::SpawnOptions options;
     options.argv = probe.exec_argv;
     for (char** entry = environ; entry && *entry; ++entry) options.env.emplace_back(*entry);
-    if (auto* output = supervisor_.output(attempt.program)) {
+    if (auto* output = host_.output(attempt.program)) {
         options.stdout_fd = output->child_stdout();
         options.stderr_fd = output->child_stderr();
     }
@@ -169,7 +169,7 @@ void Probes::apply_result(const Attempt& attempt, bool success, const std::strin
     if (found == runs_.end()) return;
     Run& run = *found->second;
     if (run.generation != attempt.generation) return;
-    process::Program* program = supervisor_.find(run.name);
+    process::Program* program = host_.find(run.name);
     if (!program) return;
     if (!attempt.for_health) {
         if (!run.readiness_active) return;
@@ -180,7 +180,7 @@ void Probes::apply_result(const Attempt& attempt, bool success, const std::strin
         } else {
             schedule(run, kReadinessRetryMs);
         }
-        supervisor_.request_settle();
+        host_.request_settle();
         return;
     }
     if (!run.health_active) return;
@@ -194,7 +194,7 @@ void Probes::apply_result(const Attempt& attempt, bool success, const std::strin
         program->on_health(false);
     }
     if (run.health_active) schedule(run, static_cast<std::uint64_t>(health.interval.count()));
-    supervisor_.request_settle();
+    host_.request_settle();
 }
 
 } // namespace svd::probes

@@ -11,6 +11,7 @@
 
 #include "config/model.h"
 #include "loop/handle.h"
+#include "probes/probe_host.h"
 #include "process/program.h"
 
 #include <map>
@@ -18,18 +19,13 @@
 #include <string>
 #include <uv.h>
 
-namespace svd::runtime {
-class Supervisor;
-}
-
 namespace svd::probes {
 
-using runtime::Supervisor;
 struct Attempt;
 
 class Probes {
 public:
-    Probes(uv_loop_t* loop, Supervisor& supervisor);
+    Probes(uv_loop_t* loop, ProbeHost& host);
     ~Probes();
 
     /// Binds the datagram socket given to programs as NOTIFY_SOCKET.
@@ -72,7 +68,7 @@ private:
     void on_notify();
 
     uv_loop_t* loop_;
-    Supervisor& supervisor_;
+    ProbeHost& host_;
     std::map<std::string, std::unique_ptr<Run>> runs_;
     std::map<Attempt*, std::unique_ptr<Attempt>> attempts_; ///< every attempt in flight
     std::map<pid_t, Attempt*> exec_attempts_; ///< null: timed out, the pid still to be reaped

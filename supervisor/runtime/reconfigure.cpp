@@ -135,4 +135,13 @@ UpdateOutcome Supervisor::update_from_disk(const std::vector<std::string>& only,
     return outcome;
 }
 
+void Supervisor::restart_for_watch(const std::string& name, const std::string& what) {
+    process::Program* program = find(name);
+    if (!program) return;
+    State state = program->state();
+    if (!process::has_process(state) && state != State::Backoff) return;
+    spdlog::info("{}: {} changed; restarting (watch)", name, what);
+    restart({name}, nullptr);
+}
+
 } // namespace svd::runtime

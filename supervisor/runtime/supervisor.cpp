@@ -28,8 +28,12 @@ Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
     for (char** entry = environ; entry && *entry; ++entry) base_environment_.emplace_back(*entry);
     for (const auto& spec : config_.programs) add_slot(spec);
     probes_ = std::make_unique<Probes>(loop_, *this);
-    sockets_ = std::make_unique<Sockets>(loop_, *this);
-    file_watch_ = std::make_unique<FileWatch>(loop_, *this);
+    sockets_ = std::make_unique<Sockets>(loop_, [this](const std::string& name) { start({name}, nullptr); });
+    file_watch_ = std::make_unique<FileWatch>(
+        loop_, watch::WatchReactions{[this] { update_from_disk({}, true); },
+                                     [this](const std::string& name, const std::string& what) {
+                                         restart_for_watch(name, what);
+                                     }});
     uv_idle_init(loop_, settle_soon_.make());
     settle_soon_->data = this;
 }

@@ -10,6 +10,7 @@
 #include "loop/handle.h"
 #include "plan/graph.h"
 #include "plan/planner.h"
+#include "probes/probe_host.h"
 #include "process/program.h"
 #include "runtime/slot.h"
 
@@ -55,7 +56,7 @@ struct UpdateOutcome {
 using plan::Goal;
 using plan::Outcome;
 
-class Supervisor final : public process::ProgramHost {
+class Supervisor final : public process::ProgramHost, public probes::ProbeHost {
 public:
     Supervisor(uv_loop_t* loop, config::Config config);
     ~Supervisor() override;
@@ -74,9 +75,9 @@ public:
     std::set<std::string> adopt_programs(const nlohmann::json& state);
 
     /// Names known to svd, in config order.
-    std::vector<std::string> names() const;
-    process::Program* find(const std::string& name);
-    logs::ProgramOutput* output(const std::string& name);
+    std::vector<std::string> names() const override;
+    process::Program* find(const std::string& name) override;
+    logs::ProgramOutput* output(const std::string& name) override;
     const config::Config& config() const { return config_; }
     Sockets& sockets() { return *sockets_; }
     Probes& probes() { return *probes_; }
@@ -130,7 +131,7 @@ public:
     /// Something happened that may let the plan move on (an exit, a probe,
     /// a timer, a request): the plan is asked again once the loop is free,
     /// outside any state transition. Cheap to call many times.
-    void request_settle();
+    void request_settle() override;
 
 private:
     // process::ProgramHost
@@ -156,6 +157,8 @@ private:
     /// Merges `request` into the job of `name`. False (logged, and the reason
     /// in `refused` when given) when refused.
     bool ask(const std::string& name, plan::Request request, std::map<std::string, std::string>* refused = nullptr);
+    /// A file matching `name`'s watch globs changed: restart it if it runs.
+    void restart_for_watch(const std::string& name, const std::string& what);
     /// Restarts the active followers of `name` with it.
     void make_followers_follow(const std::string& name);
     /// Asks the planner until only waiting is left, carries out what it

@@ -1,5 +1,4 @@
 #include "sockets/sockets.h"
-#include "runtime/supervisor.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -14,7 +13,8 @@
 
 namespace svd::sockets {
 
-Sockets::Sockets(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
+Sockets::Sockets(uv_loop_t* loop, std::function<void(const std::string& program)> start_on_demand)
+    : loop_(loop), start_on_demand_(std::move(start_on_demand)) {}
 
 Sockets::~Sockets() { close_all(); }
 
@@ -256,7 +256,7 @@ void Sockets::arm_on_demand(const process::Program& program) {
             self->demanded_.insert(program);
             for (auto& [socket, held] : self->held_)
                 if (held.armed_for == program) self->disarm(held);
-            self->supervisor_.start({program}, nullptr);
+            self->start_on_demand_(program);
         });
     }
     spdlog::info("{}: waiting for a connection to start (on-demand)", name);

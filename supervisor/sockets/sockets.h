@@ -10,6 +10,7 @@
 #include "loop/handle.h"
 #include "process/program.h"
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,18 +18,14 @@
 #include <uv.h>
 #include <vector>
 
-namespace svd::runtime {
-class Supervisor;
-}
-
 namespace svd::sockets {
 using config::ConfigDiff;
 
-using runtime::Supervisor;
 
 class Sockets {
 public:
-    Sockets(uv_loop_t* loop, Supervisor& supervisor);
+    /// `start_on_demand` starts a program whose armed socket got a connection.
+    Sockets(uv_loop_t* loop, std::function<void(const std::string& program)> start_on_demand);
     ~Sockets();
 
     /// Binds every [socket.*]. On failure nothing stays bound and `error`
@@ -73,7 +70,7 @@ private:
     std::string users_of(const std::string& socket) const;
 
     uv_loop_t* loop_;
-    Supervisor& supervisor_;
+    std::function<void(const std::string& program)> start_on_demand_;
     const config::Config* config_ = nullptr;
     std::map<std::string, Held> held_;
     std::set<std::string> demanded_;

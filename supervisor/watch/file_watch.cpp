@@ -1,5 +1,4 @@
 #include "watch/file_watch.h"
-#include "runtime/supervisor.h"
 #include "watch/glob_match.h"
 
 #include <spdlog/spdlog.h>
@@ -17,7 +16,7 @@ std::string base_name(const std::string& path) {
 }
 } // namespace
 
-FileWatch::FileWatch(uv_loop_t* loop, Supervisor& supervisor) : loop_(loop), supervisor_(supervisor) {}
+FileWatch::FileWatch(uv_loop_t* loop, WatchReactions reactions) : loop_(loop), reactions_(std::move(reactions)) {}
 
 FileWatch::~FileWatch() = default; // the timers close themselves
 
@@ -96,15 +95,10 @@ void FileWatch::debounce(const std::string& owner, uint64_t delay_ms) {
 void FileWatch::fire(const std::string& owner) {
     if (owner == kConfigOwner) {
         spdlog::info("watch_config: the config changed on disk; updating");
-        supervisor_.update_from_disk({}, true);
+        reactions_.config_changed();
         return;
     }
-    process::Program* program = supervisor_.find(owner);
-    if (!program) return;
-    auto state = program->state();
-    if (!process::has_process(state) && state != process::State::Backoff) return;
-    spdlog::info("{}: {} changed; restarting (watch)", owner, last_change_[owner]);
-    supervisor_.restart({owner}, nullptr);
+    reactions_.program_files_changed(owner, last_change_[owner]);
 }
 
 } // namespace svd::watch

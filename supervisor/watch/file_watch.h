@@ -8,22 +8,25 @@
 #include "loop/handle.h"
 #include "watch/inotify_watcher.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <uv.h>
 
-namespace svd::runtime {
-class Supervisor;
-}
-
 namespace svd::watch {
 
-using runtime::Supervisor;
+/// What the watches set off, carried out by the runtime.
+struct WatchReactions {
+    /// svd.toml or a drop-in changed (watch_config): run `update`.
+    std::function<void()> config_changed;
+    /// A file matching program `name`'s watch globs changed: restart it if it runs.
+    std::function<void(const std::string& name, const std::string& what)> program_files_changed;
+};
 
 class FileWatch {
 public:
-    FileWatch(uv_loop_t* loop, Supervisor& supervisor);
+    FileWatch(uv_loop_t* loop, WatchReactions reactions);
     ~FileWatch();
     /// Watches what `config` asks for, replacing earlier watches.
     void rebuild(const config::Config& config);
@@ -34,7 +37,7 @@ private:
     void fire(const std::string& owner);
 
     uv_loop_t* loop_;
-    Supervisor& supervisor_;
+    WatchReactions reactions_;
     std::unique_ptr<watch::InotifyWatcher> watcher_;
     std::map<std::string, loop::Timer> timers_; ///< one debounce timer per owner
     std::map<std::string, std::vector<std::string>> program_globs_;
