@@ -1,4 +1,5 @@
 #include "daemon/state_file.h"
+#include "runtime/process_table.h"
 
 #include <cerrno>
 #include <chrono>
@@ -17,22 +18,13 @@
 namespace svd::daemon {
 namespace {
 
-constexpr const char* kHeader = "svd-state 1";
+using runtime::ProcessInfo;
+using runtime::read_process;
+using runtime::read_process_table;
+using runtime::read_small_file;
 
-std::string read_small_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string content;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
-}
+
+constexpr const char* kHeader = "svd-state 1";
 
 /// Identifies this boot: pids and start times of another boot mean nothing.
 std::string boot_id() {
@@ -41,56 +33,16 @@ std::string boot_id() {
     return id.empty() ? "unknown" : id;
 }
 
-struct ProcStat {
-    pid_t pid = 0;
-    char state = '?';
-    pid_t pgrp = 0;
-    unsigned long long start_time = 0;
-};
-
-bool read_proc_stat(pid_t pid, ProcStat& out) {
-    std::string text = read_small_file("/proc/" + std::to_string(pid) + "/stat");
-    // The command name (field 2) may hold spaces and parentheses: fields
-    // after it are counted from the last ')'.
-    auto close = text.rfind(')');
-    if (close == std::string::npos) return false;
-    std::istringstream fields(text.substr(close + 1));
-    std::string field;
-    std::vector<std::string> values;
-    while (fields >> field && values.size() < 20) values.push_back(field);
-    if (values.size() < 20) return false;
-    out.pid = pid;
-    out.state = values[0].empty() ? '?' : values[0][0];
-    out.pgrp = static_cast<pid_t>(std::strtol(values[2].c_str(), nullptr, 10));
-    out.start_time = std::strtoull(values[19].c_str(), nullptr, 10);
-    return true;
-}
-
-std::vector<ProcStat> all_processes() {
-    std::vector<ProcStat> out;
-    DIR* proc = opendir("/proc");
-    if (!proc) return out;
-    while (dirent* entry = readdir(proc)) {
-        char* end = nullptr;
-        long pid = std::strtol(entry->d_name, &end, 10);
-        if (pid <= 0 || *end != '\0') continue;
-        ProcStat stat;
-        if (read_proc_stat(static_cast<pid_t>(pid), stat)) out.push_back(stat);
-    }
-    closedir(proc);
-    return out;
-}
-
 bool gone_or_zombie(pid_t pid) {
-    ProcStat stat;
-    return !read_proc_stat(pid, stat) || stat.state == 'Z' || stat.state == 'X';
+    ProcessInfo stat;
+    return !read_process(pid, stat) || stat.state == 'Z' || stat.state == 'X';
 }
 
 } // namespace
 
 unsigned long long process_start_time(pid_t pid) {
-    ProcStat stat;
-    return read_proc_stat(pid, stat) ? stat.start_time : 0;
+    ProcessInfo stat;
+    return read_process(pid, stat) ? stat.start_time : 0;
 }
 
 StateFile::StateFile(uv_loop_t* loop, std::string path)
@@ -190,18 +142,18 @@ int end_leftovers(const std::string& path) {
         return 0;
     }
 
-    const std::vector<ProcStat> processes = all_processes();
+    const std::vector<ProcessInfo> processes = read_process_table();
     const pid_t self = getpid();
     std::vector<pid_t> killed;
     for (const Group& group : groups) {
         // A live process with the leader's pid but another start time means
         // the id was reused: that group is not ours.
         bool reused = false;
-        for (const ProcStat& process : processes)
+        for (const ProcessInfo& process : processes)
             if (process.pid == group.pgid && process.start_time != group.start_time) reused = true;
         if (reused) continue;
         std::vector<pid_t> members;
-        for (const ProcStat& process : processes) {
+        for (const ProcessInfo& process : processes) {
             if (process.pgrp != group.pgid || process.pid == self || process.state == 'Z') continue;
             if (process.start_time < group.start_time) continue;
             if (::kill(process.pid, SIGKILL) == 0) members.push_back(process.pid);

@@ -4,6 +4,7 @@
 #include "probes/probes.h"
 #include "runtime/environment.h"
 #include "runtime/escapees.h"
+#include "runtime/remnants.h"
 #include "sockets/sockets.h"
 #include "watch/file_watch.h"
 
@@ -30,6 +31,7 @@ Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
     probes_ = std::make_unique<Probes>(loop_, *this);
     sockets_ = std::make_unique<Sockets>(loop_, *this);
     file_watch_ = std::make_unique<FileWatch>(loop_, *this);
+    remnants_ = std::make_unique<Remnants>(loop_);
     uv_idle_init(loop_, settle_soon_.make());
     settle_soon_->data = this;
 }
@@ -421,7 +423,11 @@ void Supervisor::reap_children() {
         if (pid <= 0) break;
         if (probes_->reaped(pid, status)) continue;
         auto found = by_pid_.find(pid);
-        if (found == by_pid_.end()) continue; // an orphan we adopted as subreaper
+        if (found == by_pid_.end()) {
+            // A program removed by a reload, or an orphan we adopted as subreaper.
+            if (remnants_->reaped(pid) && state_file_) state_file_->remove(pid);
+            continue;
+        }
         Program* program = found->second;
         by_pid_.erase(found);
         if (state_file_) state_file_->remove(pid);

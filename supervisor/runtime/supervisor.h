@@ -36,6 +36,7 @@ class FileWatch;
 }
 
 namespace svd::runtime {
+class Remnants;
 
 using config::ConfigDiff;
 using daemon::StateFile;
@@ -177,6 +178,7 @@ private:
     std::unique_ptr<Probes> probes_;
     std::unique_ptr<Sockets> sockets_;
     std::unique_ptr<FileWatch> file_watch_;
+    std::unique_ptr<Remnants> remnants_; ///< trees of programs ended outside a slot
     StateFile* state_file_ = nullptr;
     loop::Handle<uv_idle_t> settle_soon_; ///< active only while a settle is asked for
     bool shutting_down_ = false;
