@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -355,7 +356,14 @@ spawn::SpawnResult Supervisor::launch(Program& program) {
     options.pass_fds = sockets_->fds_for(program);
     options.set_listen_pid = !options.pass_fds.empty() && spec.socket_protocol == config::SocketProtocol::Systemd;
     options.parent_death_signal = SIGKILL; // no program outlives a killed svd
+    if (state_file_) {
+        options.record_fd = state_file_->journal_fd();
+        options.record_tail = spec.name + "\n";
+    }
     spawn::SpawnResult result = spawn::spawn_process(options);
+    if (result.record_errno)
+        spdlog::warn("{}: could not record its process group before exec: {}", spec.name,
+                     std::strerror(result.record_errno));
     if (result.ok()) {
         by_pid_[result.pid] = &program;
         if (state_file_) state_file_->add(result.pid, spec.name);
