@@ -12,7 +12,8 @@
 namespace svd::runtime {
 
 
-void kill_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked) {
+std::vector<Escapee> find_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked) {
+    std::vector<Escapee> found;
     static const std::string kTag = "SVD_PROGRAM=";
     // Our direct children, from the kernel's own lists (one small read per
     // thread), not a scan of every process on the machine, and once per
@@ -46,10 +47,9 @@ void kill_escapees(const std::set<std::string>& names, const std::function<bool(
             at = end + 1;
         }
         if (name.empty() || !names.count(name)) continue;
-        spdlog::warn("{}: pid {} escaped its process group; killing it with the program", name, pid);
-        kill(pid, SIGKILL);
-        kill(-pid, SIGKILL); // and its own group, if it leads one
+        found.push_back({name, pid});
     }
+    return found;
 }
 
 } // namespace svd::runtime

@@ -13,7 +13,9 @@
 #include "runtime/process_table.h"
 
 #include <chrono>
+#include <functional>
 #include <list>
+#include <map>
 #include <string>
 #include <sys/types.h>
 #include <uv.h>
@@ -41,8 +43,22 @@ public:
                std::chrono::milliseconds timeout);
     /// `pid` was reaped: true when it was a leader that stop_group() ends.
     [[nodiscard]] bool reaped(pid_t pid);
-    /// Leaders still running (for the state file and status).
+    /// Sends `signal` to the processes of `pgid`'s tree that left its group
+    /// (setsid), and remembers them for drain(): once the leader is gone
+    /// their parent links no longer lead to it.
+    void signal_escaped(pid_t pgid, int signal);
+    /// svd is shutting down and every program is down: what is still a
+    /// child of svd and not in `tracked` (orphans of programs, reparented
+    /// to svd as subreaper, e.g. after `setsid env -i`) gets `signal`, and
+    /// SIGKILL after `timeout`.
+    void end_orphans(const std::function<bool(pid_t)>& tracked, int signal, std::chrono::milliseconds timeout);
+    /// A program's process that escaped its group and is now svd's child:
+    /// ended like drain() ends a tree, unless it is being ended already.
+    void end_escapee(const std::string& name, pid_t pid, int signal, std::chrono::milliseconds timeout);
+    /// Trees still being ended.
     std::size_t size() const { return entries_.size(); }
+    /// Runs whenever the last tree is done.
+    std::function<void()> on_empty;
 
 private:
     struct Entry {
@@ -58,6 +74,16 @@ private:
     void expire(Entry& entry);
     void forget(Entry& entry);
     static void kill_members(Entry& entry, int signal);
+    /// The process table, read at most once per loop turn (a `stop all` of
+    /// 1,000 programs must not read /proc 1,000 times).
+    const std::vector<ProcessInfo>& table();
+    std::vector<ProcessInfo> current_members(pid_t pgid, const std::vector<ProcessInfo>& known);
+    Entry& add(const std::string& name, pid_t pgid, std::vector<ProcessInfo> members, int signal,
+               std::chrono::milliseconds timeout);
+
+    std::vector<ProcessInfo> table_;
+    uint64_t table_read_at_ = ~0ull;
+    std::map<pid_t, std::vector<ProcessInfo>> escaped_; ///< by the group they left
 
     uv_loop_t* loop_;
     std::list<Entry> entries_;

@@ -33,6 +33,7 @@ Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
     sockets_ = std::make_unique<Sockets>(loop_, *this);
     file_watch_ = std::make_unique<FileWatch>(loop_, *this);
     remnants_ = std::make_unique<Remnants>(loop_);
+    remnants_->on_empty = [this] { request_settle(); };
     uv_idle_init(loop_, settle_soon_.make());
     settle_soon_->data = this;
 }
@@ -324,7 +325,7 @@ void Supervisor::settle() {
         done(outcomes);
     }
     settling_ = false;
-    if (shutting_down_ && shutdown_done_ && plan::all_down(views())) {
+    if (shutting_down_ && shutdown_done_ && plan::all_down(views()) && remnants_ended()) {
         auto done = std::move(shutdown_done_);
         shutdown_done_ = nullptr;
         done();
@@ -377,6 +378,9 @@ spawn::SpawnResult Supervisor::launch(Program& program) {
 void Supervisor::signal_group(pid_t pgid, int signal) {
     if (pgid <= 0) return;
     // The leader is still ours (not yet reaped), so the group id cannot have been reused.
+    // First what left the group with setsid: once the leader dies of the
+    // signal, no parent link leads from it to them any more.
+    remnants_->signal_escaped(pgid, signal);
     if (kill(-pgid, signal) != 0 && errno == ESRCH) kill(pgid, signal);
 }
 
@@ -439,14 +443,20 @@ void Supervisor::reap_children() {
         Program* program = found->second;
         by_pid_.erase(found);
         if (state_file_) state_file_->remove(pid);
-        // Whatever the leader left in its group goes with it: orphaned nginx
-        // workers would otherwise keep serving from a held socket.
-        kill(-pid, SIGKILL);
+        // Whatever the leader left in its tree goes with it (orphaned nginx
+        // workers would otherwise keep serving from a held socket), but
+        // with the stop sequence: a worker draining on TERM gets its
+        // stop_timeout (systemd's KillMode=mixed).
+        remnants_->drain(program->name(), pid, {}, program->spec().stop_signal, time_left_to_stop(*program));
         spdlog::info("{}: pid {} {}", program->name(), pid, process::describe_wait_status(status));
         exited.insert(program->name());
         program->on_exit(status);
     }
-    if (!exited.empty()) kill_escapees(exited, [this](pid_t pid) { return by_pid_.count(pid) > 0; });
+    if (!exited.empty())
+        for (const auto& escapee : find_escapees(exited, [this](pid_t pid) { return by_pid_.count(pid) > 0; }))
+            if (const Program* program = find(escapee.name))
+                remnants_->end_escapee(escapee.name, escapee.pid, program->spec().stop_signal,
+                                       program->spec().stop_timeout);
     request_settle();
 }
 
