@@ -4,6 +4,7 @@
 #include "control/server.h"
 #include "control/commands.h"
 #include "daemon/daemonize.h"
+#include "daemon/binary.h"
 #include "daemon/handover.h"
 #include "sockets/sockets.h"
 #include "daemon/state_file.h"
@@ -14,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <iostream>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -78,6 +80,7 @@ struct Daemon {
     bool stopping = false;
     svd::daemon::TreeLock* lock = nullptr;
     std::vector<std::string> argv;
+    std::string binary; ///< what a reload re-executes (see daemon/binary.h)
     bool log_to_file = false;
 
     Daemon() { uv_loop_init(&loop); }
@@ -100,7 +103,10 @@ struct Daemon {
         uv_loop_close(&loop);
     }
 
-    /// svctl reload: hand everything over to a fresh image of svd.
+    /// svctl reload: hand everything over to a fresh image of svd, after
+    /// checking in this one all that could make the new one fail: the
+    /// config, the sockets it adds, the binary. The client's answer comes
+    /// from the new image (or from this one when it refuses).
     void reload(const std::shared_ptr<svd::control::Client>& client) {
         if (stopping) {
             client->send(svd::control::error_reply("svd is shutting down"));
@@ -112,20 +118,46 @@ struct Daemon {
                                                    "'svctl reread' lists them"));
             return;
         }
-        std::string error;
-        svd::daemon::HandoverFds fds{lock->fd(), server->listener_fd()};
-        int state_fd = svd::daemon::prepare_handover(*supervisor, fds, log_to_file, error);
-        if (state_fd < 0) {
-            client->send(svd::control::error_reply("reload failed: " + error));
+        if (std::string why = svd::daemon::why_not_executable(binary); !why.empty()) {
+            client->send(svd::control::error_reply("reload refused, svd keeps running as it is: cannot re-execute " +
+                                                   why));
             return;
         }
-        nlohmann::json reply = svd::control::ok_reply();
-        reply["pid"] = getpid();
-        client->send(reply);
-        svd::daemon::reexec(argv, state_fd, error);
-        // Still here: the exec failed, and nothing was given up.
-        svd::daemon::abandon_handover(*supervisor, fds, state_fd);
+        std::string error;
+        std::map<std::string, int> sockets;
+        std::vector<int> fresh;
+        auto diff = svd::config::diff_configs(supervisor->config(), *loaded.config);
+        if (!supervisor->sockets().bind_for_reload(*loaded.config, diff, sockets, fresh, error)) {
+            client->send(svd::control::error_reply("reload refused, svd keeps running as it is: " + error));
+            return;
+        }
+        auto close_fresh = [&] {
+            for (int fd : fresh) close(fd);
+        };
+        nlohmann::json state = supervisor->export_state();
+        state["lock_fd"] = lock->fd();
+        state["control_fd"] = server->listener_fd();
+        state["log_to_file"] = log_to_file;
+        state["sockets"] = sockets;
+        state["argv"] = argv;
+        state["before"] = svd::daemon::image_identity();
+        // Our own binary, deleted or not: where a failing new image falls back to.
+        state["fallback_exe_fd"] = open("/proc/self/exe", O_RDONLY);
+        nlohmann::json clients = nlohmann::json::array();
+        for (const auto& handed : server->clients_for_handover({client.get()}))
+            clients.push_back({{"fd", handed.fd}, {"buffer", handed.buffer}});
+        state["clients"] = clients;
+        state["waiting"] = nlohmann::json::array({svd::control::Server::fd_of(*client)});
+        int state_fd = svd::daemon::prepare_handover(state, error);
+        if (state_fd >= 0) {
+            svd::daemon::reexec(binary, argv, state_fd, error);
+            // Still here: the exec failed, and nothing was given up.
+            svd::daemon::abandon_handover(state, state_fd);
+        }
+        if (state["fallback_exe_fd"].get<int>() >= 0) close(state["fallback_exe_fd"].get<int>());
+        close_fresh();
         spdlog::error("reload failed, svd keeps running: {}", error);
+        client->send(svd::control::error_reply("reload failed, svd keeps running as it is: " + error));
     }
 
     void begin_shutdown(std::function<void()> then) {
@@ -175,7 +207,14 @@ void on_signal(uv_signal_t* handle, int signum) {
 void setup_logging(const svd::config::Config& config, bool to_file) {
     std::shared_ptr<spdlog::logger> logger;
     if (to_file) {
-        logger = spdlog::rotating_logger_mt("svd", config.svd.log_dir + "/svd.log", 5 * 1024 * 1024, 5);
+        // spdlog opens the file with fopen("ab"), without O_CLOEXEC: every
+        // reload and every child would inherit it. Set it on each (re)open.
+        spdlog::file_event_handlers handlers;
+        handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+            if (file) fcntl(fileno(file), F_SETFD, FD_CLOEXEC);
+        };
+        logger = spdlog::rotating_logger_mt("svd", config.svd.log_dir + "/svd.log", 5 * 1024 * 1024, 5, false,
+                                            handlers);
     } else {
         logger = spdlog::stderr_color_mt("svd");
     }
@@ -184,26 +223,71 @@ void setup_logging(const svd::config::Config& config, bool to_file) {
     spdlog::set_default_logger(logger);
 }
 
+/// --adopt-state FD, looked for before the options are parsed: a new image
+/// that does not understand its options must still fall back.
+int adopt_state_fd(int argc, char** argv) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--adopt-state") == 0) return std::atoi(argv[i + 1]);
+    return -1;
+}
+
+/// After a reload: serve the handed-over clients and answer those waiting.
+void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
+    std::vector<int> waiting = handover.value("waiting", std::vector<int>{});
+    const std::string error = handover.value("reload_error", std::string());
+    for (const auto& handed : handover.value("clients", nlohmann::json::array())) {
+        int fd = handed.value("fd", -1);
+        if (fd < 0) continue;
+        auto client = daemon.server->adopt_client({fd, handed.value("buffer", std::string())});
+        if (!client || std::find(waiting.begin(), waiting.end(), fd) == waiting.end()) continue;
+        nlohmann::json reply = error.empty()
+                                   ? svd::control::ok_reply()
+                                   : svd::control::error_reply("reload failed: " + error +
+                                                               "; svd carries on with the binary it ran before, "
+                                                               "every program kept");
+        reply["pid"] = getpid();
+        reply["before"] = handover.value("before", nlohmann::json::object());
+        reply["after"] = svd::daemon::image_identity();
+        client->send(reply);
+    }
+    if (int exe_fd = handover.value("fallback_exe_fd", -1); exe_fd >= 0) close(exe_fd);
+    if (!error.empty()) spdlog::error("reload failed in the new image, carrying on as before: {}", error);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    Options options;
-    if (int rc = parse_options(argc, argv, options); rc >= 0) return rc;
-    options.argv.assign(argv, argv + argc);
     std::optional<nlohmann::json> handover;
-    if (options.adopt_state_fd >= 0) {
+    if (int fd = adopt_state_fd(argc, argv); fd >= 0) {
         std::string why;
-        handover = svd::daemon::read_handover(options.adopt_state_fd, why);
+        handover = svd::daemon::read_handover(fd, why);
         if (!handover) {
             std::cerr << "svd: reload: " << why << "\n";
             return 1;
         }
     }
+    // In an image exec'd by a reload, every way out before the loop runs
+    // must fall back to the previous image, which keeps the programs.
+    auto fail = [&](const std::string& why) {
+        if (handover) {
+            std::string error;
+            svd::daemon::fall_back(*handover, why, error);
+            std::cerr << "svd: reload: " << error << "\n";
+        }
+        return 1;
+    };
+    Options options;
+    if (int rc = parse_options(argc, argv, options); rc >= 0) {
+        if (handover) return fail("the new svd does not take the options it was given (exit " + std::to_string(rc) +
+                                  ")");
+        return rc;
+    }
+    options.argv.assign(argv, argv + argc);
 
     if (getuid() == 0 && !options.allow_root && !options.check) {
         std::cerr << "svd: refusing to run as root. svd is built to run as an unprivileged service user\n"
                      "     (e.g. `runuser -u svc -- svd`); pass --allow-root if you really mean it.\n";
-        return 1;
+        return fail("refusing to run as root");
     }
 
     std::string config_path = options.config.empty() ? svd::config::default_config_path() : options.config;
@@ -214,7 +298,8 @@ int main(int argc, char** argv) {
         for (const auto& error : loaded.errors) std::cerr << error.str() << "\n";
         std::cerr << "svd: " << loaded.errors.size() << " error" << (loaded.errors.size() == 1 ? "" : "s")
                   << " in the config; nothing was started\n";
-        return 1;
+        return fail("the new svd rejects the config: " +
+                    (loaded.errors.empty() ? std::string("?") : loaded.errors.front().str()));
     }
     svd::config::Config config = std::move(*loaded.config);
     if (options.check) {
@@ -226,7 +311,7 @@ int main(int argc, char** argv) {
     std::string error;
     if (!svd::daemon::prepare_tree(config, error)) {
         std::cerr << "svd: " << error << "\n";
-        return 1;
+        return fail(error);
     }
 
     svd::daemon::Detacher detacher;
@@ -264,12 +349,14 @@ int main(int argc, char** argv) {
     daemon.supervisor->set_profile(options.profile);
     daemon.lock = &lock;
     daemon.argv = options.argv;
+    daemon.binary = svd::daemon::resolve_installed_binary(options.argv.empty() ? "svd" : options.argv[0]);
+    daemon.argv[0] = daemon.binary;
     daemon.log_to_file = log_to_file;
     if (handover) daemon.supervisor->adopt_fds(*handover);
     if (!daemon.supervisor->prepare(error)) {
         spdlog::error("{}", error);
         detacher.fail(error);
-        return 1;
+        return fail(error);
     }
     daemon.commands = std::make_unique<svd::control::Commands>(
         *daemon.supervisor, [&daemon](std::function<void()> then) { daemon.begin_shutdown(std::move(then)); });
@@ -283,7 +370,7 @@ int main(int argc, char** argv) {
     if (!listening) {
         spdlog::error("{}", error);
         detacher.fail(error);
-        return 1;
+        return fail(error);
     }
 
     for (auto [handle, signum] : {std::pair{&daemon.sigchld, SIGCHLD}, {&daemon.sigterm, SIGTERM},
@@ -293,13 +380,14 @@ int main(int argc, char** argv) {
         uv_signal_start(handle, on_signal, signum);
     }
 
-    spdlog::info("svd {} running, pid {}, config {}, control socket {}", SVD_VERSION, getpid(), config.file,
-                 config.svd.socket);
+    spdlog::info("svd {} (build {}) running, pid {}, config {}, control socket {}", SVD_VERSION,
+                 svd::daemon::build_id(), getpid(), config.file, config.svd.socket);
     detacher.succeed();
     std::set<std::string> adopted;
     if (handover) {
         adopted = daemon.supervisor->adopt_programs(*handover);
         spdlog::info("reload: took over {} programs, their sockets and output pipes", adopted.size());
+        answer_reload(daemon, *handover);
     }
     daemon.supervisor->start_boot_programs(adopted);
     daemon.supervisor->reap_children(); // anything that exited before the handler was installed

@@ -55,12 +55,33 @@ int await_reload(Context& context, long old_pid) {
     return kFailed;
 }
 
+std::string describe_image(const nlohmann::json& image) {
+    std::string build = image.value("build_id", std::string("?"));
+    return "svd " + image.value("version", std::string("?")) + " (build " + build.substr(0, 12) + ", " +
+           image.value("exe", std::string("?")) + ")";
+}
+
+/// The new image answers a reload itself, with what ran before and after.
+int print_reload(const nlohmann::json& reply) {
+    if (!reply.value("ok", false)) {
+        int status = print_error(reply);
+        if (reply.contains("before"))
+            std::cerr << "svd still runs " << describe_image(reply["before"]) << "\n";
+        return status;
+    }
+    std::cout << "svd re-executed (pid " << reply.value("pid", 0L) << "); programs and sockets were kept\n"
+              << "before: " << describe_image(reply["before"]) << "\n"
+              << "after:  " << describe_image(reply["after"]) << "\n";
+    return kOk;
+}
+
 } // namespace
 
 int run_simple(Context& context) {
     int status = kOk;
     auto reply = ask(context, context.verb, context.args, nlohmann::json::object(), status);
     if (!reply) return status;
+    if (context.verb == "reload" && reply->contains("after") && !context.json) return print_reload(*reply);
     if (!reply->value("ok", false)) return print_error(*reply);
     if (context.json) {
         std::cout << reply->dump(2) << "\n";
@@ -68,7 +89,8 @@ int run_simple(Context& context) {
     }
     if (context.verb == "version") {
         std::cout << "svctl " << SVD_VERSION << "\nsvd " << (*reply)["version"].get<std::string>() << " (protocol "
-                  << (*reply)["protocol"].get<int>() << ")\n";
+                  << (*reply)["protocol"].get<int>() << ", build " << reply->value("build_id", std::string("?"))
+                  << ")\n";
     } else if (context.verb == "shutdown") {
         std::cout << "svd stopped every program and is exiting\n";
     } else if (context.verb == "reload") {

@@ -1,4 +1,5 @@
 #include "control/commands.h"
+#include "daemon/binary.h"
 #include "control/verbs.h"
 #include "config/signals.h"
 #include "config/suggest.h"
@@ -76,6 +77,7 @@ void Commands::handle(const ClientPtr& client, const std::string& line) {
         else if (verb == "version") {
             json reply = ok_reply();
             reply["version"] = SVD_VERSION;
+            reply["build_id"] = daemon::build_id();
             reply["protocol"] = control::kProtocolVersion;
             client->send(reply);
         } else if (verb == "sockets") {

@@ -1,7 +1,9 @@
 #include "control/server.h"
 #include "control/protocol.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -84,6 +86,7 @@ void Client::close_now() {
 
 void Client::send(const nlohmann::json& message) {
     if (closed_) return;
+    if (unanswered > 0 && !streaming) --unanswered;
     // A client that stopped reading (a `tail -f` suspended with Ctrl-Z) must
     // not make svd hold everything a program writes: past this, let it go.
     constexpr std::size_t kMaxQueuedBytes = 8 << 20;
@@ -229,6 +232,7 @@ void Server::handle_bytes(const std::shared_ptr<Client>& client, const char* dat
         std::string line = client->buffer.substr(start, newline - start);
         start = newline + 1;
         if (client->streaming) continue; // a streaming client only listens
+        ++client->unanswered;
         handler_(client, line);
         if (client->closed()) return;
     }
@@ -242,5 +246,35 @@ void Server::handle_bytes(const std::shared_ptr<Client>& client, const char* dat
 }
 
 void Server::forget(Client* client) { clients_.erase(client); }
+
+int Server::fd_of(const Client& client) {
+    uv_os_fd_t fd = -1;
+    if (client.closed_ || !client.handle_ || uv_fileno(client.handle_.base(), &fd) != 0) return -1;
+    return fd;
+}
+
+std::vector<Server::HandedClient> Server::clients_for_handover(const std::vector<const Client*>& waiting) const {
+    std::vector<HandedClient> out;
+    for (const auto& [raw, client] : clients_) {
+        bool is_waiting = std::find(waiting.begin(), waiting.end(), raw) != waiting.end();
+        if (!is_waiting && (client->unanswered > 0 || client->streaming || client->finishing_)) continue;
+        int fd = fd_of(*client);
+        if (fd >= 0) out.push_back({fd, client->buffer});
+    }
+    return out;
+}
+
+std::shared_ptr<Client> Server::adopt_client(const HandedClient& handed) {
+    auto client = std::make_shared<Client>(loop_, this);
+    if (uv_pipe_open(client->handle(), handed.fd) != 0) {
+        ::close(handed.fd);
+        return nullptr;
+    }
+    fcntl(handed.fd, F_SETFD, FD_CLOEXEC);
+    clients_[client.get()] = client;
+    client->buffer = handed.buffer;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(client->handle()), alloc_buffer, on_read);
+    return client;
+}
 
 } // namespace svd::control

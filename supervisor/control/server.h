@@ -33,6 +33,7 @@ public:
     uv_pipe_t* handle() { return handle_.get(); }
     std::string buffer;        ///< bytes received, not yet a whole line
     bool streaming = false;    ///< a streaming reply is in progress: further requests are refused
+    int unanswered = 0;        ///< requests dispatched and not yet replied to
     void close_now();
 
 private:
@@ -59,6 +60,22 @@ public:
     [[nodiscard]] bool adopt(int fd, const std::string& path, std::string& error);
     /// The listening fd, for the handover; -1 when not listening.
     int listener_fd() const;
+
+    /// A connection handed across exec (svctl reload), with the part of a
+    /// request line already read from it.
+    struct HandedClient {
+        int fd;
+        std::string buffer;
+    };
+    /// For svctl reload: the clients the new image can go on serving, those
+    /// with no request in progress and those in `waiting` (whose reload the
+    /// new image answers). A client waiting on anything else is left out:
+    /// its connection closes, which it reports, rather than wait forever.
+    std::vector<HandedClient> clients_for_handover(const std::vector<const Client*>& waiting) const;
+    /// The fd of `client`'s connection, -1 when closed.
+    static int fd_of(const Client& client);
+    /// Serves a connection handed over across exec; returns it.
+    std::shared_ptr<Client> adopt_client(const HandedClient& handed);
     void close();
 
 private:

@@ -1,8 +1,4 @@
 #include "daemon/handover.h"
-#include "probes/probes.h"
-#include "sockets/sockets.h"
-#include "daemon/state_file.h"
-#include "runtime/supervisor.h"
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+extern char** environ;
 
 namespace svd::daemon {
 
@@ -24,23 +22,7 @@ void set_cloexec(int fd, bool on) {
     fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
 }
 
-/// Every fd the new image takes over, from the state JSON.
-std::vector<int> handed_fds(const json& state) {
-    std::vector<int> fds = {state.value("lock_fd", -1), state.value("control_fd", -1), state.value("notify_fd", -1)};
-    for (const auto& [name, fd] : state["sockets"].items()) fds.push_back(fd.get<int>());
-    for (const auto& program : state["programs"])
-        for (const auto& fd : program["pipes"]) fds.push_back(fd.get<int>());
-    return fds;
-}
-
-} // namespace
-
-int prepare_handover(Supervisor& supervisor, const HandoverFds& fds, bool log_to_file, std::string& error) {
-    json state = supervisor.export_state();
-    state["lock_fd"] = fds.lock;
-    state["control_fd"] = fds.control;
-    state["log_to_file"] = log_to_file;
-    std::string text = state.dump();
+int write_memfd(const std::string& text, std::string& error) {
     int memfd = memfd_create("svd-handover", 0); // no MFD_CLOEXEC: it must reach the new image
     if (memfd < 0) {
         error = std::string("memfd_create: ") + std::strerror(errno);
@@ -58,21 +40,47 @@ int prepare_handover(Supervisor& supervisor, const HandoverFds& fds, bool log_to
         written += static_cast<std::size_t>(n);
     }
     lseek(memfd, 0, SEEK_SET);
+    return memfd;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& args) {
+    std::vector<char*> pointers;
+    for (auto& arg : args) pointers.push_back(arg.data());
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
+} // namespace
+
+std::vector<int> handed_fds(const json& state) {
+    std::vector<int> fds = {state.value("lock_fd", -1), state.value("control_fd", -1), state.value("notify_fd", -1),
+                            state.value("fallback_exe_fd", -1)};
+    if (state.contains("sockets"))
+        for (const auto& [name, fd] : state["sockets"].items()) fds.push_back(fd.get<int>());
+    if (state.contains("programs"))
+        for (const auto& program : state["programs"])
+            for (const auto& fd : program["pipes"]) fds.push_back(fd.get<int>());
+    if (state.contains("clients"))
+        for (const auto& client : state["clients"]) fds.push_back(client.value("fd", -1));
+    return fds;
+}
+
+int prepare_handover(const json& state, std::string& error) {
+    int memfd = write_memfd(state.dump(), error);
+    if (memfd < 0) return -1;
     for (int fd : handed_fds(state)) set_cloexec(fd, false);
     return memfd;
 }
 
-void abandon_handover(Supervisor& supervisor, const HandoverFds& fds, int state_fd) {
-    json state = supervisor.export_state();
-    state["lock_fd"] = fds.lock;
-    state["control_fd"] = fds.control;
+void abandon_handover(const json& state, int state_fd) {
     for (int fd : handed_fds(state)) set_cloexec(fd, true);
     if (state_fd >= 0) close(state_fd);
 }
 
-void reexec(const std::vector<std::string>& argv, int state_fd, std::string& error) {
-    std::vector<std::string> args;
-    for (std::size_t i = 0; i < argv.size(); ++i) {
+std::vector<std::string> reexec_arguments(const std::string& binary, const std::vector<std::string>& argv,
+                                          int state_fd) {
+    std::vector<std::string> args{binary};
+    for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& arg = argv[i];
         if (arg == "--daemon" || arg == "-d") continue; // already detached
         if (arg == "--adopt-state") {
@@ -83,13 +91,34 @@ void reexec(const std::vector<std::string>& argv, int state_fd, std::string& err
     }
     args.push_back("--adopt-state");
     args.push_back(std::to_string(state_fd));
-    std::vector<char*> pointers;
-    for (auto& arg : args) pointers.push_back(arg.data());
-    pointers.push_back(nullptr);
-    spdlog::info("reload: re-executing {}", "/proc/self/exe");
+    return args;
+}
+
+void reexec(const std::string& binary, const std::vector<std::string>& argv, int state_fd, std::string& error) {
+    std::vector<std::string> args = reexec_arguments(binary, argv, state_fd);
+    std::vector<char*> pointers = pointers_to(args);
+    spdlog::info("reload: re-executing {}", binary);
     spdlog::default_logger()->flush();
-    execv("/proc/self/exe", pointers.data());
-    error = std::string("execv /proc/self/exe: ") + std::strerror(errno);
+    execv(binary.c_str(), pointers.data());
+    error = "cannot execute " + binary + ": " + std::strerror(errno);
+}
+
+void fall_back(json state, const std::string& why, std::string& error) {
+    const int exe_fd = state.value("fallback_exe_fd", -1);
+    if (exe_fd < 0 || !state.contains("argv")) {
+        error = "no earlier image to fall back to";
+        return;
+    }
+    state["reload_error"] = why;
+    state["fallback_exe_fd"] = -1; // the old image runs from it now
+    int state_fd = prepare_handover(state, error);
+    if (state_fd < 0) return;
+    std::vector<std::string> argv = state["argv"].get<std::vector<std::string>>();
+    std::vector<std::string> args = reexec_arguments(argv.empty() ? "svd" : argv[0], argv, state_fd);
+    std::vector<char*> pointers = pointers_to(args);
+    execveat(exe_fd, "", pointers.data(), environ, AT_EMPTY_PATH);
+    error = std::string("cannot re-execute the previous svd: ") + std::strerror(errno);
+    close(state_fd);
 }
 
 std::optional<json> read_handover(int fd, std::string& error) {

@@ -1,4 +1,5 @@
 #include "daemon/state_file.h"
+#include "runtime/process_table.h"
 #include "text/join.h"
 
 #include <cerrno>
@@ -9,6 +10,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
+#include <sys/stat.h>
 #include <sstream>
 #include <spdlog/spdlog.h>
 #include <thread>
@@ -18,22 +21,13 @@
 namespace svd::daemon {
 namespace {
 
-constexpr const char* kHeader = "svd-state 1";
+using runtime::ProcessInfo;
+using runtime::read_process;
+using runtime::read_process_table;
+using runtime::read_small_file;
 
-std::string read_small_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string content;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
-}
+
+constexpr const char* kHeader = "svd-state 1";
 
 /// Identifies this boot: pids and start times of another boot mean nothing.
 std::string boot_id() {
@@ -42,65 +36,47 @@ std::string boot_id() {
     return id.empty() ? "unknown" : id;
 }
 
-struct ProcStat {
-    pid_t pid = 0;
-    char state = '?';
-    pid_t pgrp = 0;
-    unsigned long long start_time = 0;
-};
-
-bool read_proc_stat(pid_t pid, ProcStat& out) {
-    std::string text = read_small_file("/proc/" + std::to_string(pid) + "/stat");
-    // The command name (field 2) may hold spaces and parentheses: fields
-    // after it are counted from the last ')'.
-    auto close = text.rfind(')');
-    if (close == std::string::npos) return false;
-    std::istringstream fields(text.substr(close + 1));
-    std::string field;
-    std::vector<std::string> values;
-    while (fields >> field && values.size() < 20) values.push_back(field);
-    if (values.size() < 20) return false;
-    out.pid = pid;
-    out.state = values[0].empty() ? '?' : values[0][0];
-    out.pgrp = static_cast<pid_t>(std::strtol(values[2].c_str(), nullptr, 10));
-    out.start_time = std::strtoull(values[19].c_str(), nullptr, 10);
-    return true;
-}
-
-std::vector<ProcStat> all_processes() {
-    std::vector<ProcStat> out;
-    DIR* proc = opendir("/proc");
-    if (!proc) return out;
-    while (dirent* entry = readdir(proc)) {
-        char* end = nullptr;
-        long pid = std::strtol(entry->d_name, &end, 10);
-        if (pid <= 0 || *end != '\0') continue;
-        ProcStat stat;
-        if (read_proc_stat(static_cast<pid_t>(pid), stat)) out.push_back(stat);
-    }
-    closedir(proc);
-    return out;
-}
-
 bool gone_or_zombie(pid_t pid) {
-    ProcStat stat;
-    return !read_proc_stat(pid, stat) || stat.state == 'Z' || stat.state == 'X';
+    ProcessInfo stat;
+    return !read_process(pid, stat) || stat.state == 'Z' || stat.state == 'X';
 }
 
 } // namespace
 
 unsigned long long process_start_time(pid_t pid) {
-    ProcStat stat;
-    return read_proc_stat(pid, stat) ? stat.start_time : 0;
+    ProcessInfo stat;
+    return read_process(pid, stat) ? stat.start_time : 0;
 }
+
+std::string journal_path(const std::string& path) { return path + ".journal"; }
 
 StateFile::StateFile(uv_loop_t* loop, std::string path)
     : loop_(loop), path_(std::move(path)), boot_id_(boot_id()) {
     uv_check_init(loop_, check_.make());
     check_->data = this;
+    journal_fd_ = ::open(journal_path(path_).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (journal_fd_ < 0)
+        spdlog::warn("cannot open {}: {}; a program spawned just before svd is killed may be missed",
+                     journal_path(path_), std::strerror(errno));
+    // After a reload the journal may hold what the old image had not yet
+    // written to the file: it is kept until our first rewrite.
+    struct stat info {};
+    if (journal_fd_ >= 0 && fstat(journal_fd_, &info) == 0 && info.st_size == 0) restart_journal();
 }
 
-StateFile::~StateFile() { close(); }
+StateFile::~StateFile() {
+    close();
+    if (journal_fd_ >= 0) ::close(journal_fd_);
+}
+
+void StateFile::restart_journal() {
+    if (journal_fd_ < 0) return;
+    // Only svd writes it (children write it while svd waits for their exec),
+    // so truncating here races with nobody.
+    [[maybe_unused]] int truncated = ::ftruncate(journal_fd_, 0);
+    std::string header = std::string(kHeader) + " " + boot_id_ + "\n";
+    [[maybe_unused]] auto written = ::write(journal_fd_, header.data(), header.size());
+}
 
 void StateFile::close() { check_.reset(); }
 
@@ -130,13 +106,14 @@ void StateFile::flush() {
     dirty_ = false;
     if (groups_.empty()) {
         ::unlink(path_.c_str());
+        restart_journal();
         return;
     }
     std::string text = std::string(kHeader) + " " + boot_id_ + "\n";
     for (const auto& [pgid, group] : groups_)
         text += std::to_string(pgid) + " " + std::to_string(group.start_time) + " " + group.name + "\n";
     std::string temporary = path_ + ".new";
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         spdlog::warn("cannot write {}: {}", temporary, std::strerror(errno));
         return;
@@ -152,7 +129,9 @@ void StateFile::flush() {
     if (done != text.size() || ::rename(temporary.c_str(), path_.c_str()) != 0) {
         spdlog::warn("cannot write {}: {}", path_, std::strerror(errno));
         ::unlink(temporary.c_str());
+        return; // the journal still has what the file lacks
     }
+    restart_journal(); // everything it held is in the file now
 }
 
 void StateFile::discard() {
@@ -160,51 +139,90 @@ void StateFile::discard() {
     dirty_ = false;
     if (check_) uv_check_stop(check_.get());
     ::unlink(path_.c_str());
+    ::unlink(journal_path(path_).c_str());
 }
 
-int end_leftovers(const std::string& path) {
-    std::string text = read_small_file(path);
-    if (text.empty()) return 0;
-    std::istringstream lines(text);
+namespace {
+
+struct Recorded {
+    pid_t pgid;
+    unsigned long long start_time; ///< the leader's; for a journal line, a moment just after it
+    std::string name;
+    bool from_journal;
+};
+
+/// The groups listed in `path` when svd can trust it: a regular file (no
+/// symlink followed) of our uid that only we may write, from this boot.
+std::vector<Recorded> read_records(const std::string& path, bool journal) {
+    std::vector<Recorded> out;
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) spdlog::warn("not reading {}: {}", path, std::strerror(errno));
+        return out;
+    }
+    struct stat info {};
+    bool trusted = fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_uid == getuid() &&
+                   (info.st_mode & 077) == 0;
+    ::close(fd);
+    if (!trusted) {
+        spdlog::warn("not trusting {}: not a file of uid {} with mode 0600; nothing it lists is signalled", path,
+                     getuid());
+        return out;
+    }
+    std::istringstream lines(read_small_file(path));
     std::string header;
     std::getline(lines, header);
-    const std::string expected_header = std::string(kHeader) + " " + boot_id();
-    if (header != expected_header) {
-        // Another boot (or format): its pids are someone else's now.
-        ::unlink(path.c_str());
-        return 0;
-    }
-    struct Group {
-        pid_t pgid;
-        unsigned long long start_time;
-        std::string name;
-    };
-    std::vector<Group> groups;
+    // Another boot (or format): its pids are someone else's now.
+    if (header != std::string(kHeader) + " " + boot_id()) return out;
     std::string line;
     while (std::getline(lines, line)) {
         std::istringstream fields(line);
-        Group group{};
-        if (fields >> group.pgid >> group.start_time >> group.name && group.pgid > 1) groups.push_back(group);
+        Recorded group{};
+        group.from_journal = journal;
+        if (fields >> group.pgid >> group.start_time >> group.name && group.pgid > 1) out.push_back(group);
     }
+    return out;
+}
+
+bool owned_by_us(pid_t pid) {
+    struct stat info {};
+    return ::stat(("/proc/" + std::to_string(pid)).c_str(), &info) == 0 && info.st_uid == getuid();
+}
+
+} // namespace
+
+int end_leftovers(const std::string& path) {
+    std::vector<Recorded> groups = read_records(path, false);
+    for (auto& group : read_records(journal_path(path), true)) groups.push_back(group);
     if (groups.empty()) {
         ::unlink(path.c_str());
+        ::unlink(journal_path(path).c_str());
         return 0;
     }
 
-    const std::vector<ProcStat> processes = all_processes();
+    const std::vector<ProcessInfo> processes = read_process_table();
     const pid_t self = getpid();
     std::vector<pid_t> killed;
-    for (const Group& group : groups) {
-        // A live process with the leader's pid but another start time means
-        // the id was reused: that group is not ours.
+    std::set<pid_t> done;
+    for (const Recorded& group : groups) {
+        if (!done.insert(group.pgid).second) continue; // in both the file and the journal
+        // A live process with the leader's pid but another start time (for
+        // a journal line: a later one) means the id was reused: that group
+        // is not ours.
         bool reused = false;
-        for (const ProcStat& process : processes)
-            if (process.pid == group.pgid && process.start_time != group.start_time) reused = true;
+        for (const ProcessInfo& process : processes)
+            if (process.pid == group.pgid && (group.from_journal ? process.start_time > group.start_time
+                                                                 : process.start_time != group.start_time))
+                reused = true;
         if (reused) continue;
         std::vector<pid_t> members;
-        for (const ProcStat& process : processes) {
+        for (const ProcessInfo& process : processes) {
             if (process.pgrp != group.pgid || process.pid == self || process.state == 'Z') continue;
-            if (process.start_time < group.start_time) continue;
+            // Started before the leader: not one of its descendants. (A
+            // journal line's time is a moment after the leader started, and
+            // before it exec'd: anything it forked is later still.)
+            if (process.start_time + (group.from_journal ? 1 : 0) < group.start_time) continue;
+            if (!owned_by_us(process.pid)) continue;
             if (::kill(process.pid, SIGKILL) == 0) members.push_back(process.pid);
         }
         if (members.empty()) continue;
@@ -220,6 +238,7 @@ int end_leftovers(const std::string& path) {
         while (!gone_or_zombie(pid) && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ::unlink(path.c_str());
+    ::unlink(journal_path(path).c_str());
     return static_cast<int>(killed.size());
 }
 

@@ -6,9 +6,24 @@
 //      run_dir/svd.state, and the next svd on the same tree ends what is
 //      left of them (processes a program forked, which PDEATHSIG does not
 //      reach) before it binds sockets or starts anything.
-// The file is rewritten (to svd.state.new, then renamed) at most once per
-// loop iteration, only when a program started or was reaped, so an idle svd
-// never wakes up for it; a clean exit leaves no file.
+// Write-ahead: each program's child appends "pgid ticks name" to
+// run_dir/svd.state.journal itself, before it execs (spawn/spawn.h,
+// record_fd), so there is no instant at which a program runs and is not on
+// record. The file is rewritten (to svd.state.new, then renamed) at most
+// once per loop iteration, only when a program started or was reaped, so
+// an idle svd never wakes up for it, and the journal is then emptied; a
+// clean exit leaves neither.
+//
+// The next svd *ends* what it finds rather than adopting it: those
+// processes are not its children (it can neither reap them nor learn how
+// they exit), their output pipes died with the old svd, and their main
+// processes are already gone (PDEATHSIG), so what is left are fragments
+// of programs. Ending them and starting each program afresh is the only
+// state svd can vouch for.
+//
+// Both files are trusted only when they are regular files (no symlink is
+// followed) of svd's uid with mode 0600, and each process is re-checked
+// (uid, start time) before it is signalled.
 #pragma once
 
 #include "loop/handle.h"
@@ -37,6 +52,8 @@ public:
     void discard();
     /// Closes the loop handle (the loop must run once more to free it).
     void close();
+    /// The O_APPEND fd children write their record to (-1 if unavailable).
+    int journal_fd() const { return journal_fd_; }
 
 private:
     struct Group {
@@ -49,7 +66,13 @@ private:
     std::map<pid_t, Group> groups_;
     loop::Handle<uv_check_t> check_;
     bool dirty_ = false;
+    int journal_fd_ = -1;
+
+    void restart_journal();
 };
+
+/// Where the write-ahead journal of the state file at `path` lives.
+std::string journal_path(const std::string& path);
 
 /// Reads the state file an earlier svd left at `path`, SIGKILLs every
 /// process still in the process groups it lists (a process counts only if

@@ -40,6 +40,8 @@ public:
     void add_environment(const process::Program& program, std::map<std::string, std::string>& env) const;
     /// True when `pid` was an exec probe (and is now handled).
     bool reaped(pid_t pid, int wait_status);
+    /// True while `pid` is an exec probe of ours, not yet reaped.
+    bool tracks(pid_t pid) const { return exec_attempts_.count(pid) > 0; }
     /// The last STATUS= a program sent with sd_notify.
     std::string notify_status(const std::string& name) const;
 

@@ -4,6 +4,7 @@
 #include "daemon/handover.h"
 #include "daemon/state_file.h"
 #include "probes/probes.h"
+#include "runtime/remnants.h"
 #include "runtime/supervisor.h"
 #include "sockets/sockets.h"
 
@@ -41,7 +42,10 @@ json Supervisor::export_state() const {
                    {"failed_starts", snapshot.failed_starts},
                    {"started_at", ticks(snapshot.started_at)},
                    {"state_since", ticks(snapshot.state_since)},
-                   {"pipes", {pipes[0], pipes[1], pipes[2], pipes[3]}}};
+                   {"pipes", {pipes[0], pipes[1], pipes[2], pipes[3]}},
+                   // For the new image to stop it properly if the new config dropped it.
+                   {"stop_signal", slot.program->spec().stop_signal},
+                   {"stop_timeout_ms", slot.program->spec().stop_timeout.count()}};
         entry["last_wait_status"] = snapshot.last_wait_status ? json(*snapshot.last_wait_status) : json(nullptr);
         programs.push_back(entry);
     }
@@ -77,13 +81,18 @@ std::set<std::string> Supervisor::adopt_programs(const json& state) {
         pid_t pid = entry.value("pid", 0);
         auto found = slots_.find(name);
         if (found == slots_.end()) {
-            // Removed from the config while svd re-executed: stop it for good.
-            if (pid > 0) {
-                spdlog::warn("{}: no longer in the config; stopping pid {}", name, pid);
-                kill(-pid, SIGTERM);
-            }
+            // Removed from the config while svd re-executed: stopped for good,
+            // with the stop sequence it had (its pipes stay open until it is gone).
+            std::vector<int> pipes;
             for (const auto& fd : entry["pipes"])
-                if (fd.get<int>() >= 0) close(fd.get<int>());
+                if (fd.get<int>() >= 0) pipes.push_back(fd.get<int>());
+            if (pid > 0) {
+                if (state_file_) state_file_->add(pid, name);
+                remnants_->stop_group(name, pid, entry.value("stop_signal", SIGTERM),
+                                      std::chrono::milliseconds(entry.value("stop_timeout_ms", 10000LL)), pipes);
+            } else {
+                for (int fd : pipes) close(fd);
+            }
             continue;
         }
         process::Program::Adopted adopted_state;

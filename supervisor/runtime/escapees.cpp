@@ -1,4 +1,5 @@
 #include "runtime/escapees.h"
+#include "runtime/process_table.h"
 
 #include <cerrno>
 #include <csignal>
@@ -10,29 +11,9 @@
 
 namespace svd::runtime {
 
-namespace {
 
-/// The whole of a small /proc file, empty when it is gone. Plain read(2):
-/// an ifstream throws from underflow (ESRCH) when the process exits while
-/// it is being read, which took svd down during `stop all`.
-std::string read_proc_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string content;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
-}
-
-} // namespace
-
-void kill_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked) {
+std::vector<Escapee> find_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked) {
+    std::vector<Escapee> found;
     static const std::string kTag = "SVD_PROGRAM=";
     // Our direct children, from the kernel's own lists (one small read per
     // thread), not a scan of every process on the machine, and once per
@@ -42,7 +23,7 @@ void kill_escapees(const std::set<std::string>& names, const std::function<bool(
     if (DIR* tasks = opendir("/proc/self/task")) {
         while (dirent* task = readdir(tasks)) {
             if (task->d_name[0] == '.') continue;
-            std::string list = read_proc_file(std::string("/proc/self/task/") + task->d_name + "/children");
+            std::string list = read_small_file(std::string("/proc/self/task/") + task->d_name + "/children");
             const char* at = list.c_str();
             char* end = nullptr;
             for (long pid = std::strtol(at, &end, 10); end != at; pid = std::strtol(at, &end, 10)) {
@@ -55,7 +36,7 @@ void kill_escapees(const std::set<std::string>& names, const std::function<bool(
     for (pid_t pid : children) {
         if (pid <= 0 || tracked(pid)) continue;
         // A zombie's environ reads empty: it is reaped, not killed.
-        std::string environment = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+        std::string environment = read_small_file("/proc/" + std::to_string(pid) + "/environ");
         std::size_t at = 0;
         std::string name;
         while (at < environment.size()) {
@@ -66,10 +47,9 @@ void kill_escapees(const std::set<std::string>& names, const std::function<bool(
             at = end + 1;
         }
         if (name.empty() || !names.count(name)) continue;
-        spdlog::warn("{}: pid {} escaped its process group; killing it with the program", name, pid);
-        kill(pid, SIGKILL);
-        kill(-pid, SIGKILL); // and its own group, if it leads one
+        found.push_back({name, pid});
     }
+    return found;
 }
 
 } // namespace svd::runtime

@@ -7,11 +7,18 @@
 #include <set>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace svd::runtime {
 
-/// SIGKILLs every direct child of svd (and its group) that is not `tracked`
-/// and whose SVD_PROGRAM is one of `names`. Logs each one.
-void kill_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked);
+struct Escapee {
+    std::string name; ///< the program it came from
+    pid_t pid;
+};
+
+/// Every direct child of svd that is not `tracked` and whose SVD_PROGRAM
+/// is one of `names`; the caller ends them with their program's stop
+/// sequence (runtime/remnants.h).
+std::vector<Escapee> find_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked);
 
 } // namespace svd::runtime

@@ -4,12 +4,14 @@
 #include "probes/probes.h"
 #include "runtime/environment.h"
 #include "runtime/escapees.h"
+#include "runtime/remnants.h"
 #include "sockets/sockets.h"
 #include "watch/file_watch.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +36,8 @@ Supervisor::Supervisor(uv_loop_t* loop, config::Config config)
                                      [this](const std::string& name, const std::string& what) {
                                          restart_for_watch(name, what);
                                      }});
+    remnants_ = std::make_unique<Remnants>(loop_);
+    remnants_->on_empty = [this] { request_settle(); };
     uv_idle_init(loop_, settle_soon_.make());
     settle_soon_->data = this;
 }
@@ -325,7 +329,7 @@ void Supervisor::settle() {
         done(outcomes);
     }
     settling_ = false;
-    if (shutting_down_ && shutdown_done_ && plan::all_down(views())) {
+    if (shutting_down_ && shutdown_done_ && plan::all_down(views()) && remnants_ended()) {
         auto done = std::move(shutdown_done_);
         shutdown_done_ = nullptr;
         done();
@@ -357,7 +361,14 @@ spawn::SpawnResult Supervisor::launch(Program& program) {
     options.pass_fds = sockets_->fds_for(program);
     options.set_listen_pid = !options.pass_fds.empty() && spec.socket_protocol == config::SocketProtocol::Systemd;
     options.parent_death_signal = SIGKILL; // no program outlives a killed svd
+    if (state_file_) {
+        options.record_fd = state_file_->journal_fd();
+        options.record_tail = spec.name + "\n";
+    }
     spawn::SpawnResult result = spawn::spawn_process(options);
+    if (result.record_errno)
+        spdlog::warn("{}: could not record its process group before exec: {}", spec.name,
+                     std::strerror(result.record_errno));
     if (result.ok()) {
         by_pid_[result.pid] = &program;
         if (state_file_) state_file_->add(result.pid, spec.name);
@@ -371,6 +382,9 @@ spawn::SpawnResult Supervisor::launch(Program& program) {
 void Supervisor::signal_group(pid_t pgid, int signal) {
     if (pgid <= 0) return;
     // The leader is still ours (not yet reaped), so the group id cannot have been reused.
+    // First what left the group with setsid: once the leader dies of the
+    // signal, no parent link leads from it to them any more.
+    remnants_->signal_escaped(pgid, signal);
     if (kill(-pgid, signal) != 0 && errno == ESRCH) kill(pgid, signal);
 }
 
@@ -425,18 +439,28 @@ void Supervisor::reap_children() {
         if (pid <= 0) break;
         if (probes_->reaped(pid, status)) continue;
         auto found = by_pid_.find(pid);
-        if (found == by_pid_.end()) continue; // an orphan we adopted as subreaper
+        if (found == by_pid_.end()) {
+            // A program removed by a reload, or an orphan we adopted as subreaper.
+            if (remnants_->reaped(pid) && state_file_) state_file_->remove(pid);
+            continue;
+        }
         Program* program = found->second;
         by_pid_.erase(found);
         if (state_file_) state_file_->remove(pid);
-        // Whatever the leader left in its group goes with it: orphaned nginx
-        // workers would otherwise keep serving from a held socket.
-        kill(-pid, SIGKILL);
+        // Whatever the leader left in its tree goes with it (orphaned nginx
+        // workers would otherwise keep serving from a held socket), but
+        // with the stop sequence: a worker draining on TERM gets its
+        // stop_timeout (systemd's KillMode=mixed).
+        remnants_->drain(program->name(), pid, {}, program->spec().stop_signal, time_left_to_stop(*program));
         spdlog::info("{}: pid {} {}", program->name(), pid, process::describe_wait_status(status));
         exited.insert(program->name());
         program->on_exit(status);
     }
-    if (!exited.empty()) kill_escapees(exited, [this](pid_t pid) { return by_pid_.count(pid) > 0; });
+    if (!exited.empty())
+        for (const auto& escapee : find_escapees(exited, [this](pid_t pid) { return by_pid_.count(pid) > 0; }))
+            if (const Program* program = find(escapee.name))
+                remnants_->end_escapee(escapee.name, escapee.pid, program->spec().stop_signal,
+                                       program->spec().stop_timeout);
     request_settle();
 }
 

@@ -37,6 +37,7 @@ class FileWatch;
 }
 
 namespace svd::runtime {
+class Remnants;
 
 using config::ConfigDiff;
 using daemon::StateFile;
@@ -166,6 +167,12 @@ private:
     void settle();
     void carry_out(const plan::Action& action);
     plan::Views views() const;
+    /// Shutting down, every program down: ends the orphans programs left
+    /// (once), and is true once nothing of any program's tree is left.
+    bool remnants_ended();
+    /// What the rest of `program`'s tree gets once its main process exited:
+    /// the stop_timeout, or what is left of it when svd was stopping it.
+    process::Millis time_left_to_stop(const process::Program& program) const;
     std::vector<std::string> build_environment(const process::Program& program) const;
 
     uv_loop_t* loop_;
@@ -180,10 +187,12 @@ private:
     std::unique_ptr<Probes> probes_;
     std::unique_ptr<Sockets> sockets_;
     std::unique_ptr<FileWatch> file_watch_;
+    std::unique_ptr<Remnants> remnants_; ///< trees of programs ended outside a slot
     StateFile* state_file_ = nullptr;
     loop::Handle<uv_idle_t> settle_soon_; ///< active only while a settle is asked for
     bool shutting_down_ = false;
     bool settling_ = false;
+    bool orphans_ended_ = false;
     std::function<void()> shutdown_done_;
     process::Clock::time_point born_;
 };

@@ -43,6 +43,13 @@ public:
     /// (`error`) leaves every socket as it was. Unchanged sockets stay bound.
     [[nodiscard]] bool apply(const config::Config& next, const ConfigDiff& diff, std::string& error);
     void set_config(const config::Config& config) { config_ = &config; }
+    /// For svctl reload: name -> fd for every socket of `next`, the held fd
+    /// where the address stays, a new one bound now where it is added or
+    /// changed (also listed in `fresh`: the caller closes them when the
+    /// reload does not happen). False with `error`, and nothing bound, when
+    /// one cannot be bound; the running sockets are never touched.
+    [[nodiscard]] bool bind_for_reload(const config::Config& next, const ConfigDiff& diff,
+                                       std::map<std::string, int>& fds, std::vector<int>& fresh, std::string& error);
 
     std::vector<int> fds_for(const process::Program& program) const;
     void add_environment(const process::Program& program, std::map<std::string, std::string>& env) const;

@@ -1,5 +1,6 @@
 #include "spawn/spawn.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <ctime>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +63,12 @@ struct ChildArgs {
     pid_t parent;
     bool restore_open_files;
     struct rlimit open_files;
+    int record_fd;
+    char* record;          ///< room for two numbers, then the tail
+    const char* record_tail;
+    std::size_t record_tail_size;
+    long ticks_per_second;
+    volatile int record_errno;
     volatile int failed_stage;
     volatile int failed_errno;
 };
@@ -81,6 +89,26 @@ void write_decimal(char* out, long value) {
     } while (value > 0);
     for (int i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
     out[n] = '\0';
+}
+
+/// The child's write-ahead record (SpawnOptions::record_fd), one write(2)
+/// to an O_APPEND fd so that concurrent records never interleave.
+void write_record(ChildArgs& args) {
+    char* at = args.record;
+    write_decimal(at, static_cast<long>(getpid()));
+    while (*at) ++at;
+    *at++ = ' ';
+    struct timespec now {};
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    long ticks = now.tv_sec * args.ticks_per_second + now.tv_nsec / (1000000000L / args.ticks_per_second);
+    write_decimal(at, ticks);
+    while (*at) ++at;
+    *at++ = ' ';
+    for (std::size_t i = 0; i < args.record_tail_size; ++i) *at++ = args.record_tail[i];
+    ssize_t length = at - args.record;
+    // A full disk must not keep the program from starting: the parent
+    // warns, and its own rewrite of the state file records the group later.
+    if (write(args.record_fd, args.record, static_cast<std::size_t>(length)) != length) args.record_errno = errno;
 }
 
 /// The soft limit on open files svd was started with, restored in children
@@ -138,6 +166,7 @@ int child_main(void* opaque) {
         // The parent died before prctl: the signal will never come.
         if (getppid() != args.parent) _exit(127);
     }
+    if (args.record_fd >= 0) write_record(args);
     // Default dispositions first, while everything is still blocked, so no
     // handler of svd's ever runs here; then the program's clean mask.
     struct sigaction default_action {};
@@ -273,6 +302,12 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     args.parent_death_signal = options.parent_death_signal;
     args.parent = getpid();
     args.restore_open_files = open_files_raised;
+    std::string record(48 + options.record_tail.size(), '\0');
+    args.record_fd = options.record_fd;
+    args.record = record.data();
+    args.record_tail = options.record_tail.data();
+    args.record_tail_size = options.record_tail.size();
+    args.ticks_per_second = std::max(1L, sysconf(_SC_CLK_TCK));
     args.open_files = original_open_files;
 
     void* stack = mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
@@ -312,6 +347,7 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     }
     SpawnResult result;
     result.pid = pid;
+    result.record_errno = args.record_errno;
     return result;
 }
 

@@ -28,12 +28,19 @@ struct SpawnOptions {
     /// svd leaves no program behind. If the caller is already gone when the
     /// child gets to set it, the child exits at once instead of exec'ing.
     int parent_death_signal = 0;
+    /// Write-ahead record: when >= 0 (an O_APPEND fd), the child writes one
+    /// line "<its pid> <clock ticks since boot> <record_tail>" to it before
+    /// it execs, so the process group is on record before the program can
+    /// run a single instruction of its own (see daemon/state_file.h).
+    int record_fd = -1;
+    std::string record_tail; ///< e.g. "web\n"
 };
 
 struct SpawnResult {
     pid_t pid = -1;       ///< > 0 on success
     int error = 0;        ///< errno of the failure
     std::string message;  ///< "exec /x/y: No such file or directory"
+    int record_errno = 0; ///< why the write-ahead record failed (the program runs anyway)
     bool ok() const { return pid > 0; }
 };
 

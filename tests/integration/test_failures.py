@@ -304,6 +304,9 @@ stop_timeout = "1s"
 [program.parent]
 command = {toml_array(self.python(GRANDCHILD_IN_GROUP, self.pid_file))}
 start_grace = "200ms"
+# Its grandchild ignores TERM: after the parent exits it gets the rest of
+# this stop_timeout (KillMode=mixed), then SIGKILL.
+stop_timeout = "1s"
 
 [program.crashy]
 command = ["sh", "-c", "exit 1", {toml_string(self.marker)}]

@@ -201,6 +201,7 @@ class KillNine(SvdTestCase):
                 f.write(f"svd-state 1 {boot}\n"
                         f"{leftover.pid} {start_time(leftover.pid)} left\n"
                         f"{stranger.pid} {start_time(stranger.pid) - 1} stranger\n")
+            os.chmod(os.path.join(run_dir, "svd.state"), 0o600)
             self.write_svd_config(program_toml("plain", self.sleeper(tag="plain")))
             self.start_svd()
             wait_for(lambda: not pid_alive(left_child) and leftover.poll() is not None, timeout=5,
