@@ -10,6 +10,7 @@
 
 #include "config/cross_check.h"
 #include "config/expand.h"
+#include "config/limits.h"
 #include "config/loader.h"
 #include "config/read_program.h"
 #include "config/read_socket.h"
@@ -129,6 +130,14 @@ void Loader::read_named_tables(const std::string& kind, Read read) {
             if (!valid_name(entry.name)) {
                 diag_.error(entry.key_where, "invalid " + kind + " name '" + entry.name +
                                                  "': use only letters, digits, '_', '.' and '-'");
+                continue;
+            }
+            if (entry.name.size() > kMaxNameBytes) {
+                diag_.error(entry.key_where, kind + " name '" + entry.name.substr(0, 32) + "…' is " +
+                                                 std::to_string(entry.name.size()) + " bytes; the limit is " +
+                                                 std::to_string(kMaxNameBytes) +
+                                                 (kind == "program" ? " (names become file names in log_dir)"
+                                                                    : " (names go into LISTEN_FDNAMES)"));
                 continue;
             }
             if (entry.name == "all") {
