@@ -360,6 +360,20 @@ void LogFile::on_gzip_exit(uv_poll_t* handle, int, int) {
     }
 }
 
+/// NAME.log.1 … NAME.log.N become .2 … .N+1, the one at KEEP deleted. Only
+/// the run of files that exist from .1 on is touched: a rotation costs what
+/// is on disk (one lstat past the last), never KEEP renames on the loop.
+void LogFile::shift_numbered() {
+    auto numbered = [this](int i) { return path_ + "." + std::to_string(i); };
+    int last = 0;
+    while (last < keep_ && exists(numbered(last + 1))) ++last;
+    if (last == keep_) {
+        std::remove(numbered(keep_).c_str());
+        --last;
+    }
+    for (int i = last; i >= 1; --i) std::rename(numbered(i).c_str(), numbered(i + 1).c_str());
+}
+
 void LogFile::rotate() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -371,9 +385,7 @@ void LogFile::rotate() {
         prune_dated();
         compress_next();
     } else {
-        std::remove((path_ + "." + std::to_string(keep_)).c_str());
-        for (int i = keep_ - 1; i >= 1; --i)
-            std::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+        shift_numbered();
         std::rename(path_.c_str(), (path_ + ".1").c_str());
     }
     size_ = 0;
