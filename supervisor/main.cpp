@@ -7,13 +7,16 @@
 #include "daemon/handover.h"
 #include "sockets/sockets.h"
 #include "daemon/state_file.h"
+#include "spawn/fd_reserve.h"
 #include "spawn/spawn.h"
 #include "runtime/supervisor.h"
 #include "daemon/tree.h"
+#include "files/private_dir.h"
 
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <iostream>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -52,7 +55,16 @@ int parse_options(int argc, char** argv, Options& options) {
         else if (arg == "--profile" && i + 1 < argc) options.profile = argv[++i];
         else if (arg.rfind("--profile=", 0) == 0) options.profile = arg.substr(10);
         else if (arg == "--check") options.check = true;
-        else if (arg == "--adopt-state" && i + 1 < argc) options.adopt_state_fd = std::atoi(argv[++i]);
+        else if (arg == "--adopt-state" && i + 1 < argc) {
+            // Internal, but never read stdin (atoi's 0) for a malformed number.
+            char* end = nullptr;
+            long fd = std::strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || fd < 3 || fd > 1 << 20) {
+                std::cerr << "svd: --adopt-state needs the number of an inherited fd, not '" << argv[i] << "'\n";
+                return 2;
+            }
+            options.adopt_state_fd = static_cast<int>(fd);
+        }
         else if (arg == "--allow-root") options.allow_root = true;
         else if (arg == "--version") {
             std::cout << "svd " << SVD_VERSION << "\n";
@@ -172,21 +184,37 @@ void on_signal(uv_signal_t* handle, int signum) {
     }
 }
 
-void setup_logging(const svd::config::Config& config, bool to_file) {
+/// The directories svd keeps files in are its own (see files/private_dir.h):
+/// prepare_tree made them if missing; one that was there must be svd's uid's
+/// and writable by no one else.
+[[nodiscard]] bool check_own_directories(const svd::config::Config& config, std::string& error) {
+    return svd::files::check_own_dir(config.svd.home, "home", error) &&
+           svd::files::check_own_dir(config.svd.log_dir, "log_dir", error) &&
+           svd::files::check_own_dir(config.svd.run_dir, "run_dir", error);
+}
+
+[[nodiscard]] bool setup_logging(const svd::config::Config& config, bool to_file, std::string& error) {
     std::shared_ptr<spdlog::logger> logger;
     if (to_file) {
-        logger = spdlog::rotating_logger_mt("svd", config.svd.log_dir + "/svd.log", 5 * 1024 * 1024, 5);
+        // spdlog opens by path and would follow a planted symlink: svd.log is
+        // first made (or checked) here, a regular file of svd's, mode 0640.
+        const std::string path = config.svd.log_dir + "/svd.log";
+        int fd = svd::files::open_own_file(path, O_WRONLY | O_APPEND, 0640, error);
+        if (fd < 0) return false;
+        close(fd);
+        logger = spdlog::rotating_logger_mt("svd", path, 5 * 1024 * 1024, 5);
     } else {
         logger = spdlog::stderr_color_mt("svd");
     }
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
     logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
+    return true;
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     Options options;
     if (int rc = parse_options(argc, argv, options); rc >= 0) return rc;
     options.argv.assign(argv, argv + argc);
@@ -224,7 +252,9 @@ int main(int argc, char** argv) {
     }
 
     std::string error;
-    if (!svd::daemon::prepare_tree(config, error)) {
+    // Before anything is created: every file svd makes is at most 0640.
+    svd::spawn::keep_files_private();
+    if (!svd::daemon::prepare_tree(config, error) || !check_own_directories(config, error)) {
         std::cerr << "svd: " << error << "\n";
         return 1;
     }
@@ -246,12 +276,17 @@ int main(int argc, char** argv) {
     }
 
     const bool log_to_file = options.daemon || (handover && handover->value("log_to_file", false));
-    setup_logging(config, log_to_file);
+    if (!setup_logging(config, log_to_file, error)) {
+        detacher.fail(error);
+        std::cerr << "svd: " << error << "\n";
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     // Orphans of our programs (double-forking daemons, nginx workers) are
     // reparented to us instead of init, so they are reaped and accounted for.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     svd::spawn::raise_open_files_limit();
+    svd::spawn::hold_spawn_reserve();
     // What an svd killed before us left running (see daemon/state_file.h);
     // the lock above makes sure that svd is dead, not busy.
     const std::string state_path = config.svd.run_dir + "/svd.state";
@@ -277,6 +312,7 @@ int main(int argc, char** argv) {
         &daemon.loop, [&daemon](const std::shared_ptr<svd::control::Client>& client, const std::string& line) {
             daemon.commands->handle(client, line);
         });
+    daemon.server->set_max_clients(config.svd.max_clients);
     daemon.commands->on_reload([&daemon](const std::shared_ptr<svd::control::Client>& client) { daemon.reload(client); });
     bool listening = handover ? daemon.server->adopt(handover->value("control_fd", -1), config.svd.socket, error)
                               : daemon.server->listen(config.svd.socket, error);
@@ -308,4 +344,15 @@ int main(int argc, char** argv) {
     daemon.supervisor->set_state_file(nullptr);
     spdlog::shutdown();
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const nlohmann::json::exception& error) {
+        // Only the handover state (--adopt-state, written by svctl reload)
+        // reaches here: a malformed one ends svd with a message, not an abort.
+        std::cerr << "svd: the handover state is malformed: " << error.what() << "\n";
+        return 1;
+    }
 }

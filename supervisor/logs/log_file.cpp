@@ -1,5 +1,6 @@
 #include "logs/log_file.h"
 
+#include "files/private_dir.h"
 #include "spawn/spawn.h"
 
 #include <algorithm>
@@ -118,10 +119,13 @@ bool LogFile::open() {
     if (fd_ >= 0) return true;
     // Read-write: open() reads back the last byte to know if a line is open
     // (a pread on a write-only fd fails with EBADF).
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Never through a symlink planted in log_dir, never a file of another
+    // user, and mode 0640 whatever the umask.
+    std::string why;
+    fd_ = files::open_own_file(path_, O_RDWR | O_APPEND, 0640, why);
     if (fd_ < 0) {
-        errno_ = errno;
-        error_ = "open " + path_ + ": " + std::strerror(errno_);
+        errno_ = errno != 0 ? errno : EPERM;
+        error_ = why;
         return false;
     }
     struct stat info {};
@@ -153,7 +157,9 @@ void LogFile::drop(std::string_view data) {
     if (!dropping_) {
         dropping_ = true;
         dropped_at_start_ = dropped_;
-        spdlog::warn("{}: {}; dropping output until the disk takes it again", path_, std::strerror(errno_));
+        // error_ says what went wrong (a refused symlink, a full disk).
+        spdlog::warn("{}; dropping output until it can be written again",
+                     error_.empty() ? path_ + ": " + std::strerror(errno_) : error_);
     }
     dropped_ += data.size();
     // The next chunk goes on with this line: skip the rest of it, so the file
