@@ -42,6 +42,9 @@ LoadResult Loader::run() {
     LoadResult result;
     load();
     sort_errors();
+    if (diag_.not_kept > 0)
+        diag_.errors.push_back(ConfigError{Location{main_path_}, std::to_string(diag_.not_kept) +
+                                                                     " more errors not shown; fix these first"});
     result.socket = config_.svd.socket;
     if (diag_.empty()) result.config = std::move(config_);
     result.errors = std::move(diag_.errors);

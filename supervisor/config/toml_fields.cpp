@@ -53,6 +53,10 @@ void TableFields::report_unknown_keys(const std::vector<std::string>& known_keys
         for (const std::string& candidate : known_keys)
             if (candidate == name) known = true;
         if (known) continue;
+        if (diag_.full()) {
+            ++diag_.not_kept; // no suggestion searched for an error nobody will see
+            continue;
+        }
         std::string message = "unknown key '" + prefix_ + std::string(name) + "'";
         if (!section_.empty()) message += " in " + section_;
         if (auto close = closest_match(name, known_keys)) message += "; did you mean '" + prefix_ + *close + "'?";
