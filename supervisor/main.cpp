@@ -8,9 +8,11 @@
 #include "daemon/handover.h"
 #include "sockets/sockets.h"
 #include "daemon/state_file.h"
+#include "spawn/fd_reserve.h"
 #include "spawn/spawn.h"
 #include "runtime/supervisor.h"
 #include "daemon/tree.h"
+#include "files/private_dir.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -32,7 +34,6 @@ struct Options {
     bool check = false;
     bool allow_root = false;
     std::string profile;
-    int adopt_state_fd = -1; ///< internal: set by svctl reload's re-exec
     std::vector<std::string> argv;
 };
 
@@ -45,6 +46,15 @@ const char* kUsage =
     "  --allow-root   run as root anyway (svd is built for unprivileged service users)\n"
     "  --version      print the version\n";
 
+/// The fd number of --adopt-state, or -1 unless it is a plain number of an
+/// inherited fd (above stdin, stdout and stderr).
+int parse_state_fd(const char* text) {
+    char* end = nullptr;
+    long fd = std::strtol(text, &end, 10);
+    if (!*text || *end || fd < 3 || fd > 1 << 20) return -1;
+    return static_cast<int>(fd);
+}
+
 int parse_options(int argc, char** argv, Options& options) {
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -54,7 +64,13 @@ int parse_options(int argc, char** argv, Options& options) {
         else if (arg == "--profile" && i + 1 < argc) options.profile = argv[++i];
         else if (arg.rfind("--profile=", 0) == 0) options.profile = arg.substr(10);
         else if (arg == "--check") options.check = true;
-        else if (arg == "--adopt-state" && i + 1 < argc) options.adopt_state_fd = std::atoi(argv[++i]);
+        else if (arg == "--adopt-state" && i + 1 < argc) {
+            // Internal; read before the other options by adopt_state_fd().
+            if (parse_state_fd(argv[++i]) < 0) {
+                std::cerr << "svd: --adopt-state needs the number of an inherited fd, not '" << argv[i] << "'\n";
+                return 2;
+            }
+        }
         else if (arg == "--allow-root") options.allow_root = true;
         else if (arg == "--version") {
             std::cout << "svd " << SVD_VERSION << "\n";
@@ -204,30 +220,46 @@ void on_signal(uv_signal_t* handle, int signum) {
     }
 }
 
-void setup_logging(const svd::config::Config& config, bool to_file) {
+/// The directories svd keeps files in are its own (see files/private_dir.h):
+/// prepare_tree made them if missing; one that was there must be svd's uid's
+/// and writable by no one else.
+[[nodiscard]] bool check_own_directories(const svd::config::Config& config, std::string& error) {
+    return svd::files::check_own_dir(config.svd.home, "home", error) &&
+           svd::files::check_own_dir(config.svd.log_dir, "log_dir", error) &&
+           svd::files::check_own_dir(config.svd.run_dir, "run_dir", error);
+}
+
+[[nodiscard]] bool setup_logging(const svd::config::Config& config, bool to_file, std::string& error) {
     std::shared_ptr<spdlog::logger> logger;
     if (to_file) {
+        // spdlog opens by path and would follow a planted symlink: svd.log is
+        // first made (or checked) here, a regular file of svd's, mode 0640.
+        const std::string path = config.svd.log_dir + "/svd.log";
+        int fd = svd::files::open_own_file(path, O_WRONLY | O_APPEND, 0640, error);
+        if (fd < 0) return false;
+        close(fd);
         // spdlog opens the file with fopen("ab"), without O_CLOEXEC: every
         // reload and every child would inherit it. Set it on each (re)open.
         spdlog::file_event_handlers handlers;
         handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
             if (file) fcntl(fileno(file), F_SETFD, FD_CLOEXEC);
         };
-        logger = spdlog::rotating_logger_mt("svd", config.svd.log_dir + "/svd.log", 5 * 1024 * 1024, 5, false,
-                                            handlers);
+        logger = spdlog::rotating_logger_mt("svd", path, 5 * 1024 * 1024, 5, false, handlers);
     } else {
         logger = spdlog::stderr_color_mt("svd");
     }
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
     logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
+    return true;
 }
 
 /// --adopt-state FD, looked for before the options are parsed: a new image
-/// that does not understand its options must still fall back.
+/// that does not understand its options must still fall back. -1 when
+/// absent or malformed (never stdin, which atoi's 0 would have read).
 int adopt_state_fd(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], "--adopt-state") == 0) return std::atoi(argv[i + 1]);
+        if (std::strcmp(argv[i], "--adopt-state") == 0) return parse_state_fd(argv[i + 1]);
     return -1;
 }
 
@@ -256,7 +288,7 @@ void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     std::optional<nlohmann::json> handover;
     if (int fd = adopt_state_fd(argc, argv); fd >= 0) {
         std::string why;
@@ -309,7 +341,9 @@ int main(int argc, char** argv) {
     }
 
     std::string error;
-    if (!svd::daemon::prepare_tree(config, error)) {
+    // Before anything is created: every file svd makes is at most 0640.
+    svd::spawn::keep_files_private();
+    if (!svd::daemon::prepare_tree(config, error) || !check_own_directories(config, error)) {
         std::cerr << "svd: " << error << "\n";
         return fail(error);
     }
@@ -331,12 +365,17 @@ int main(int argc, char** argv) {
     }
 
     const bool log_to_file = options.daemon || (handover && handover->value("log_to_file", false));
-    setup_logging(config, log_to_file);
+    if (!setup_logging(config, log_to_file, error)) {
+        detacher.fail(error);
+        std::cerr << "svd: " << error << "\n";
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     // Orphans of our programs (double-forking daemons, nginx workers) are
     // reparented to us instead of init, so they are reaped and accounted for.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     svd::spawn::raise_open_files_limit();
+    svd::spawn::hold_spawn_reserve();
     // What an svd killed before us left running (see daemon/state_file.h);
     // the lock above makes sure that svd is dead, not busy.
     const std::string state_path = config.svd.run_dir + "/svd.state";
@@ -364,6 +403,7 @@ int main(int argc, char** argv) {
         &daemon.loop, [&daemon](const std::shared_ptr<svd::control::Client>& client, const std::string& line) {
             daemon.commands->handle(client, line);
         });
+    daemon.server->set_max_clients(config.svd.max_clients);
     daemon.commands->on_reload([&daemon](const std::shared_ptr<svd::control::Client>& client) { daemon.reload(client); });
     bool listening = handover ? daemon.server->adopt(handover->value("control_fd", -1), config.svd.socket, error)
                               : daemon.server->listen(config.svd.socket, error);
@@ -396,4 +436,15 @@ int main(int argc, char** argv) {
     daemon.supervisor->set_state_file(nullptr);
     spdlog::shutdown();
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const nlohmann::json::exception& error) {
+        // Only the handover state (--adopt-state, written by svctl reload)
+        // reaches here: a malformed one ends svd with a message, not an abort.
+        std::cerr << "svd: the handover state is malformed: " << error.what() << "\n";
+        return 1;
+    }
 }

@@ -48,6 +48,9 @@ bool parse_names_and_no_wait(const Context& context, std::vector<std::string>& n
 int print_error(const nlohmann::json& reply) {
     std::cerr << "svctl: " << reply.value("error", std::string("request failed")) << "\n";
     if (reply.contains("hint")) std::cerr << "hint: " << reply["hint"].get<std::string>() << "\n";
+    // svd turned the connection away (another uid, too many clients): it is
+    // not reachable for this svctl, which svctl(1) says is exit status 3.
+    if (reply.value("refused", false)) return kUnreachable;
     return kFailed;
 }
 

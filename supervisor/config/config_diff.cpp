@@ -48,6 +48,8 @@ std::vector<std::string> changed_keys(const config::Program& a, const config::Pr
     check(a.backoff.initial == b.backoff.initial && a.backoff.max == b.backoff.max &&
               a.backoff.retries == b.backoff.retries,
           "backoff");
+    check(a.crash_limit.count == b.crash_limit.count && a.crash_limit.within == b.crash_limit.within,
+          "crash_limit");
     check(a.stop_signal == b.stop_signal, "stop_signal");
     check(a.stop_timeout == b.stop_timeout, "stop_timeout");
     check(a.start_grace == b.start_grace, "start_grace");

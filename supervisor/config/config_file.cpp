@@ -1,58 +1,31 @@
-// Reading one config file: whole, bounded in size, then parsed as TOML.
+// Reading one config file: whole, bounded in size and nesting, then parsed as TOML.
 #include "config/loader.h"
 
 #include "config/expand.h"
+#include "config/limits.h"
+#include "config/nesting.h"
+#include "files/read_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <unistd.h>
 
 namespace svd::config::loading {
-namespace {
-
-// A config this large is a mistake (or /dev/zero); stop before eating memory.
-constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
-
-std::optional<std::string> read_whole_file(const std::string& path, std::string* error) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *error = std::strerror(errno);
-        return std::nullopt;
-    }
-    std::string content;
-    char buffer[65536];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            *error = std::strerror(errno);
-            ::close(fd);
-            return std::nullopt;
-        }
-        if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-        if (content.size() > kMaxConfigBytes) {
-            *error = "larger than " + std::to_string(kMaxConfigBytes / (1024 * 1024)) + " MiB";
-            ::close(fd);
-            return std::nullopt;
-        }
-    }
-    ::close(fd);
-    return content;
-}
-
-} // namespace
 
 /// The file parsed, or nullopt with the reason in `diag` (at `opened_from`
 /// when given, e.g. the include that named the file).
 std::optional<ParsedFile> parse_file(const std::string& path, const std::string& what, Diagnostics& diag,
                                      const Location& opened_from) {
     std::string why;
-    auto content = read_whole_file(path, &why);
+    auto content = files::read_regular_file(path, kMaxConfigBytes, &why);
     if (!content) {
         diag.error(opened_from, "cannot read " + what + " '" + path + "': " + why);
+        return std::nullopt;
+    }
+    // toml++ recurses once per level of nesting: a file 40,000 levels deep
+    // would overflow svd's stack before toml++ could say anything.
+    if (auto deep = find_excess_nesting(*content, kMaxNestingDepth)) {
+        diag.error(Location{path, deep->line, deep->column},
+                   "nested more than " + std::to_string(kMaxNestingDepth) +
+                       " levels deep (tables, dotted keys, arrays and inline tables together); svd reads no further");
         return std::nullopt;
     }
     try {

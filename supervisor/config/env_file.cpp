@@ -1,9 +1,10 @@
 #include "config/env_file.h"
 
+#include "config/limits.h"
+#include "files/read_file.h"
+
 #include <cctype>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -42,13 +43,25 @@ EnvFile parse_env_text(const std::string& text, const std::string& path) {
             file.warnings.push_back(path + ":" + std::to_string(number) + ": ignored: expected KEY=VALUE");
             continue;
         }
+        const std::string where = path + ":" + std::to_string(number) + ": ";
+        if (content.find('\0') != std::string::npos) {
+            file.warnings.push_back(where + "ignored: the line holds a NUL character");
+            continue;
+        }
         std::string raw = trim(content.substr(eq + 1));
         std::string value;
+        bool closed = true;
         if (!raw.empty() && raw[0] == '\'') {
             auto close = raw.find('\'', 1);
-            value = raw.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+            closed = close != std::string::npos;
+            value = raw.substr(1, closed ? close - 1 : std::string::npos);
         } else if (!raw.empty() && raw[0] == '"') {
-            for (std::size_t i = 1; i < raw.size() && raw[i] != '"'; ++i) {
+            closed = false;
+            for (std::size_t i = 1; i < raw.size(); ++i) {
+                if (raw[i] == '"') {
+                    closed = true;
+                    break;
+                }
                 if (raw[i] == '\\' && i + 1 < raw.size()) {
                     char next = raw[++i];
                     value += next == 'n' ? '\n' : next == 't' ? '\t' : next;
@@ -61,21 +74,27 @@ EnvFile parse_env_text(const std::string& text, const std::string& path) {
             auto comment = raw.find(" #");
             value = trim(comment == std::string::npos ? raw : raw.substr(0, comment));
         }
+        if (!closed) {
+            // A value that runs on past its line is how a quote typo looks;
+            // taking the rest of the line would hide it.
+            file.warnings.push_back(where + "ignored: " + key + "'s value has no closing " +
+                                    (raw[0] == '"' ? "\"" : "'"));
+            continue;
+        }
         file.values[key] = value;
     }
     return file;
 }
 
 EnvFile read_env_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
+    std::string why;
+    auto text = files::read_regular_file(path, kMaxEnvFileBytes, &why);
+    if (!text) {
         EnvFile file;
-        file.error = "env_file " + path + ": " + std::strerror(errno);
+        file.error = "env_file " + path + ": " + why;
         return file;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    EnvFile file = parse_env_text(text.str(), path);
+    EnvFile file = parse_env_text(*text, path);
     struct stat info {};
     if (stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
         bool secret = false;

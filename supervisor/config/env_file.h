@@ -1,6 +1,9 @@
 // Reads an env_file: KEY=VALUE lines, '#' comments, optional `export `,
 // values in single quotes (literal) or double quotes (\n \" \\ escapes).
 // Read at every start, so an edited file takes effect on the next restart.
+// Only a regular file of at most kMaxEnvFileBytes is read (a FIFO or
+// /dev/zero is an error, never a hang); a line with an unterminated quote or
+// a NUL is ignored with a warning naming file:line.
 #pragma once
 
 #include <map>

@@ -2,6 +2,7 @@
 
 #include "config/suggest.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <pwd.h>
 #include <unistd.h>
@@ -110,12 +111,24 @@ std::optional<std::string> expand(std::string_view text, const Variables& vars, 
             }
             auto value = lookup(std::string(text.substr(i + 2, close - i - 2)), vars, error);
             if (!value) return std::nullopt;
+            // Checked before appending: a 1 MB variable used 2,000 times must
+            // fail at its first use, not after building 2 GB.
+            if (value->size() > kMaxExpandedBytes - std::min(out.size(), kMaxExpandedBytes)) {
+                *error = "the value would expand to more than " + std::to_string(kMaxExpandedBytes / 1024) +
+                         " KiB (the longest argument or environment string Linux takes)";
+                return std::nullopt;
+            }
             out += *value;
             i = close + 1;
         } else {
             out += c;
             ++i;
         }
+    }
+    if (out.size() > kMaxExpandedBytes) {
+        *error = "the value is longer than " + std::to_string(kMaxExpandedBytes / 1024) +
+                 " KiB (the longest argument or environment string Linux takes)";
+        return std::nullopt;
     }
     return out;
 }

@@ -1,6 +1,8 @@
 // ${...} variables in config values.
 #pragma once
 
+#include "config/limits.h"
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -36,8 +38,8 @@ std::optional<std::string> current_user_home();
 ///  - a leading "~" alone or "~/" by vars.user_home ("~user" stays).
 /// Values substituted are not expanded again. Fails (nullopt, `*error` says
 /// why, with a suggestion when a name is close to a known one) on an unknown
-/// or not-yet-defined variable, an unset environment variable, or an
-/// unterminated "${".
+/// or not-yet-defined variable, an unset environment variable, an
+/// unterminated "${", or a result longer than kMaxExpandedBytes.
 [[nodiscard]] std::optional<std::string> expand(std::string_view text, const Variables& vars, std::string* error);
 
 } // namespace svd::config

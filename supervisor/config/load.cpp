@@ -10,6 +10,7 @@
 
 #include "config/cross_check.h"
 #include "config/expand.h"
+#include "config/limits.h"
 #include "config/loader.h"
 #include "config/read_program.h"
 #include "config/read_socket.h"
@@ -41,6 +42,9 @@ LoadResult Loader::run() {
     LoadResult result;
     load();
     sort_errors();
+    if (diag_.not_kept > 0)
+        diag_.errors.push_back(ConfigError{Location{main_path_}, std::to_string(diag_.not_kept) +
+                                                                     " more errors not shown; fix these first"});
     result.socket = config_.svd.socket;
     if (diag_.empty()) result.config = std::move(config_);
     result.errors = std::move(diag_.errors);
@@ -129,6 +133,14 @@ void Loader::read_named_tables(const std::string& kind, Read read) {
             if (!valid_name(entry.name)) {
                 diag_.error(entry.key_where, "invalid " + kind + " name '" + entry.name +
                                                  "': use only letters, digits, '_', '.' and '-'");
+                continue;
+            }
+            if (entry.name.size() > kMaxNameBytes) {
+                diag_.error(entry.key_where, kind + " name '" + entry.name.substr(0, 32) + "…' is " +
+                                                 std::to_string(entry.name.size()) + " bytes; the limit is " +
+                                                 std::to_string(kMaxNameBytes) +
+                                                 (kind == "program" ? " (names become file names in log_dir)"
+                                                                    : " (names go into LISTEN_FDNAMES)"));
                 continue;
             }
             if (entry.name == "all") {

@@ -2,6 +2,7 @@
 #include "config/loader.h"
 
 #include "config/expand.h"
+#include "config/limits.h"
 #include "config/read_socket.h"
 
 #include <algorithm>
@@ -11,7 +12,7 @@ namespace svd::config::loading {
 namespace {
 
 const std::vector<std::string> kSvdKeys = {"home",    "prefix", "log_dir",      "run_dir",
-                                           "socket",  "include", "watch_config", "vars"};
+                                           "socket",  "include", "watch_config", "vars", "max_clients"};
 
 bool valid_variable_name(std::string_view name) {
     if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -45,6 +46,7 @@ void Loader::read_svd_table(const TableFields& top) {
     read_user_variables(svd);
     settings.socket = svd_path(svd, "socket", settings.run_dir + "/svd.sock");
     if (auto watch = svd.boolean("watch_config")) settings.watch_config = *watch;
+    if (auto clients = svd.integer("max_clients", 1, 65536)) settings.max_clients = static_cast<int>(*clients);
 
     if (settings.socket.size() > kMaxUnixPathBytes) {
         const char* culprit = svd.has("socket") ? "socket" : svd.has("run_dir") ? "run_dir" : "home";
@@ -53,6 +55,13 @@ void Loader::read_svd_table(const TableFields& top) {
                         " bytes; the limit is " + std::to_string(kMaxUnixPathBytes) +
                         " (sun_path), so set a shorter 'socket' or 'run_dir' in [svd]");
     }
+    // NAME.err.log.STAMP-N.gz under log_dir must still fit PATH_MAX.
+    constexpr std::size_t kMaxLogDirBytes = kMaxPathBytes - 1 - kMaxNameBytes - kLongestLogSuffixBytes;
+    if (settings.log_dir.size() > kMaxLogDirBytes)
+        diag_.error(table ? svd.where(svd.has("log_dir") ? "log_dir" : "home") : Location{main_path_},
+                    "log_dir \"" + settings.log_dir.substr(0, 64) + "…\" is " + std::to_string(settings.log_dir.size()) +
+                        " bytes; the limit is " + std::to_string(kMaxLogDirBytes) +
+                        " so that every log file's path fits PATH_MAX");
     // Programs and sockets take relative paths from ${home}.
     expander_->set_base_dir(settings.home);
 }

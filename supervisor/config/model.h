@@ -80,6 +80,14 @@ struct Backoff {
     int retries = 5; ///< failed starts in a row before FATAL
 };
 
+/// Restarts of a program that got past its start, counted in a sliding
+/// window: `count` of them within `within` make it FATAL. Backoff alone never
+/// ends a crash loop of runs that each got past start_grace.
+struct CrashLimit {
+    int count = 10;
+    Millis within{60000};
+};
+
 struct LogOptions {
     std::uint64_t max_size = 50ull * 1024 * 1024;
     int keep = 10;
@@ -112,6 +120,7 @@ struct Program {
     RestartPolicy restart = RestartPolicy::OnFailure;
     std::vector<int> exit_codes{0}; ///< exits that count as success
     Backoff backoff;
+    CrashLimit crash_limit;
     int stop_signal = 15; ///< SIGTERM
     Millis stop_timeout{10000};
     /// Without a `ready` probe, a program counts as started successfully
@@ -146,6 +155,9 @@ struct DaemonSettings {
     /// `vars = { NAME = "value" }`: the user's own ${NAME}, expanded.
     std::map<std::string, std::string> vars;
     bool watch_config = false;
+    /// Control connections at once; one more gets a "too many clients"
+    /// reply. Idle clients must not use up the fds programs need to start.
+    int max_clients = 1024;
 };
 
 struct Config {

@@ -1,4 +1,5 @@
 #include "config/read_program.h"
+#include "config/limits.h"
 #include "config/probe_target.h"
 #include "config/units.h"
 
@@ -15,12 +16,21 @@ const std::vector<std::string> kProgramKeys = {
     "type",     "command", "directory", "environment", "env_file",   "sockets",     "socket_protocol",
     "start",    "requires", "ready",    "health",      "restart",    "exit_codes",  "backoff",
     "stop_signal", "stop_timeout", "start_grace", "log", "creates",  "umask",       "watch",
+    "crash_limit",
 };
 // Both probes know all keys, so a key of the other one gets a specific message.
 const std::vector<std::string> kProbeKeys = {"tcp", "http", "exec", "notify", "delay", "timeout", "interval", "retries"};
 const std::vector<std::string> kProbeKinds = {"tcp", "http", "exec", "notify", "delay"};
 const std::vector<std::string> kBackoffKeys = {"initial", "max", "retries"};
+const std::vector<std::string> kCrashLimitKeys = {"count", "within"};
 const std::vector<std::string> kLogKeys = {"max_size", "keep", "compress", "rotate_every", "stderr", "timestamps"};
+
+/// `text` with each NUL shown as \0, for messages.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (char c : text) out += c == '\0' ? std::string("\\0") : std::string(1, c);
+    return out;
+}
 
 /// Everything reading one program needs, so helpers take one argument.
 struct ProgramReader {
@@ -68,9 +78,10 @@ struct ProgramReader {
         for (auto&& [key, value] : *table) {
             std::string variable(key.str());
             Location where = location_of(value.source(), fields.file());
-            if (variable.empty() || variable.find('=') != std::string::npos) {
+            if (variable.empty() || variable.find_first_of(std::string_view("=\0", 2)) != std::string::npos) {
                 diag.error(location_of(key.source(), fields.file()),
-                           "invalid environment variable name '" + variable + "' (it must be non-empty, without '=')");
+                           "invalid environment variable name '" + printable(variable) +
+                               "' (it must be non-empty, without '=' or a NUL character)");
                 continue;
             }
             auto text = value.value<std::string>();
@@ -231,12 +242,23 @@ struct ProgramReader {
                           "'backoff.max' must not be shorter than 'backoff.initial'");
     }
 
+    void read_crash_limit(Program& program) const {
+        const toml::table* table = fields.subtable("crash_limit");
+        if (!table) return;
+        TableFields limit(*table, fields.file(), section(), "crash_limit.", kCrashLimitKeys, diag);
+        if (auto count = limit.integer("count", 1, 1000000)) program.crash_limit.count = static_cast<int>(*count);
+        if (auto within = limit.duration("within")) {
+            if (within->count() > 0) program.crash_limit.within = *within;
+            else limit.error("within", "'crash_limit.within' must be longer than 0");
+        }
+    }
+
     void read_log(Program& program) const {
         const toml::table* table = fields.subtable("log");
         if (!table) return;
         TableFields log(*table, fields.file(), section(), "log.", kLogKeys, diag);
         if (auto max_size = log.size("max_size")) program.log.max_size = *max_size;
-        if (auto keep = log.integer("keep", 0, INT_MAX)) program.log.keep = static_cast<int>(*keep);
+        if (auto keep = log.integer("keep", 0, kMaxLogKeep)) program.log.keep = static_cast<int>(*keep);
         if (auto compress = log.boolean("compress")) program.log.compress = *compress;
         // "hourly" and "daily" rotate at local clock boundaries; a duration
         // ("10m") rotates that long after the file was started.
@@ -324,6 +346,7 @@ Program read_program(const std::string& name, const toml::table& table, const st
         else program.exit_codes = std::move(*codes);
     }
     reader.read_backoff(program);
+    reader.read_crash_limit(program);
     if (auto signal = fields.signal("stop_signal")) program.stop_signal = *signal;
     if (auto timeout = fields.duration("stop_timeout")) program.stop_timeout = *timeout;
     if (auto grace = fields.duration("start_grace")) program.start_grace = *grace;

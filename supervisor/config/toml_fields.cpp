@@ -53,6 +53,10 @@ void TableFields::report_unknown_keys(const std::vector<std::string>& known_keys
         for (const std::string& candidate : known_keys)
             if (candidate == name) known = true;
         if (known) continue;
+        if (diag_.full()) {
+            ++diag_.not_kept; // no suggestion searched for an error nobody will see
+            continue;
+        }
         std::string message = "unknown key '" + prefix_ + std::string(name) + "'";
         if (!section_.empty()) message += " in " + section_;
         if (auto close = closest_match(name, known_keys)) message += "; did you mean '" + prefix_ + *close + "'?";
@@ -107,8 +111,14 @@ std::optional<std::int64_t> TableFields::integer(std::string_view key, std::int6
         return std::nullopt;
     }
     std::int64_t value = node->as_integer()->get();
+    if (value > max && max >= INT_MAX) {
+        // Limits from INT_MAX up only keep values in an int: "must be at
+        // least 0" would be a puzzling answer to 9223372036854775807.
+        error(key, "'" + name(key) + "' is too large: " + std::to_string(value) + " (at most " + std::to_string(max) +
+                       ")");
+        return std::nullopt;
+    }
     if (value < min || value > max) {
-        // Limits from INT_MAX up only keep values in an int; users need not hear of them.
         std::string range = max >= INT_MAX ? "at least " + std::to_string(min)
                                              : "between " + std::to_string(min) + " and " + std::to_string(max);
         error(key, "'" + name(key) + "' must be " + range + ", not " + std::to_string(value));

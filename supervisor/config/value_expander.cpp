@@ -14,9 +14,28 @@ std::string absolute_path(std::string_view path, const std::string& base) {
 
 std::optional<std::string> ValueExpander::text(std::string_view value, const Location& where,
                                                std::string_view key) const {
+    if (expanded_bytes_ > kMaxTotalExpansionBytes) {
+        // Reported once, where it happened; the config is refused anyway.
+        if (!budget_reported_)
+            diag_.error(where, "the config's values expand to more than " +
+                                   std::to_string(kMaxTotalExpansionBytes >> 20) +
+                                   " MiB in all (at '" + std::string(key) + "'); use fewer or shorter ${...}");
+        budget_reported_ = true;
+        return std::nullopt;
+    }
     std::string why;
     auto expanded = expand(value, vars_, &why);
-    if (!expanded) diag_.error(where, "cannot expand '" + std::string(key) + "': " + why);
+    if (!expanded) {
+        diag_.error(where, "cannot expand '" + std::string(key) + "': " + why);
+        return expanded;
+    }
+    expanded_bytes_ += expanded->size();
+    if (expanded->find('\0') != std::string::npos) {
+        diag_.error(where, "'" + std::string(key) +
+                               "' holds a NUL character (\\u0000), which no argument, environment value or path can");
+        return std::nullopt;
+    }
+    if (expanded_bytes_ > kMaxTotalExpansionBytes) return text(value, where, key); // reports the budget
     return expanded;
 }
 
@@ -28,7 +47,13 @@ std::optional<std::string> ValueExpander::path(std::string_view value, const Loc
         diag_.error(where, "'" + std::string(key) + "' is an empty path");
         return std::nullopt;
     }
-    return absolute_path(*expanded, base_dir_);
+    std::string absolute = absolute_path(*expanded, base_dir_);
+    if (absolute.size() > kMaxPathBytes) {
+        diag_.error(where, "'" + std::string(key) + "' is a path of " + std::to_string(absolute.size()) +
+                               " bytes; the limit is " + std::to_string(kMaxPathBytes) + " (PATH_MAX)");
+        return std::nullopt;
+    }
+    return absolute;
 }
 
 } // namespace svd::config

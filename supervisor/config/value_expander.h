@@ -27,6 +27,9 @@ public:
     void set_base_dir(std::string base_dir) { base_dir_ = std::move(base_dir); }
 
     /// `value` expanded; on failure reports "cannot expand 'key': why" at `where`.
+    /// A NUL character is refused (no argv, environment or path can hold
+    /// one), and so is every value once the load's expansion budget
+    /// (kMaxTotalExpansionBytes) is spent, reported at the value that spent it.
     std::optional<std::string> text(std::string_view value, const Location& where, std::string_view key) const;
     /// text(), then absolute_path(); an empty result is an error.
     std::optional<std::string> path(std::string_view value, const Location& where, std::string_view key) const;
@@ -34,6 +37,8 @@ public:
 private:
     Variables vars_;
     std::string base_dir_;
+    mutable std::size_t expanded_bytes_ = 0;
+    mutable bool budget_reported_ = false;
     Diagnostics& diag_;
 };
 

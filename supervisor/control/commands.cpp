@@ -9,6 +9,7 @@
 #include "logs/tail_file.h"
 
 #include <csignal>
+#include <cstring>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -238,11 +239,15 @@ void Commands::signal(const ClientPtr& client, const control::Request& request) 
     for (const auto& name : names) {
         process::Program* program = supervisor_.find(name);
         Outcome outcome{name, false, process::to_string(program->state()), ""};
-        if (program->pid() > 0 && kill(program->pid(), *number) == 0) {
+        if (program->pid() <= 0) {
+            outcome.message = "not running";
+        } else if (kill(program->pid(), *number) == 0) {
             outcome.ok = true;
             outcome.message = "sent SIG" + config::signal_name(*number) + " to pid " + std::to_string(program->pid());
         } else {
-            outcome.message = "not running";
+            // Running, but the signal failed (an invalid number): say why.
+            outcome.message = "cannot send signal " + std::to_string(*number) + " to pid " +
+                              std::to_string(program->pid()) + ": " + std::strerror(errno);
         }
         outcomes.push_back(outcome);
     }

@@ -31,8 +31,12 @@ ParsedRequest parse_request(std::string_view line) {
         return parsed;
     }
     auto version = doc.find("v");
-    if (version == doc.end() || !version->is_number_integer()) {
+    if (version == doc.end()) {
         parsed.error = "malformed request: missing protocol version \"v\"";
+        return parsed;
+    }
+    if (!version->is_number_integer()) {
+        parsed.error = "malformed request: protocol version \"v\" must be an integer, not " + version->dump();
         return parsed;
     }
     if (version->get<long long>() != kProtocolVersion) {

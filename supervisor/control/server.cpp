@@ -1,11 +1,13 @@
 #include "control/server.h"
 #include "control/protocol.h"
+#include "files/private_dir.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,26 +32,6 @@ void alloc_buffer(uv_handle_t*, size_t, uv_buf_t* buf) {
     static char buffer[64 * 1024];
     buf->base = buffer;
     buf->len = sizeof buffer;
-}
-
-bool make_private_dir(const std::string& dir, std::string& error) {
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        error = "cannot create " + dir + ": " + std::strerror(errno);
-        return false;
-    }
-    struct stat info {};
-    if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-        error = dir + " is not a directory";
-        return false;
-    }
-    if (info.st_uid != getuid()) {
-        error = dir + " belongs to uid " + std::to_string(info.st_uid) + ", not to svd's user";
-        return false;
-    }
-    // The socket's own mode is the real guard; a private directory also
-    // keeps others from even seeing it.
-    if ((info.st_mode & 077) != 0) chmod(dir.c_str(), 0700);
-    return true;
 }
 
 } // namespace
@@ -127,7 +109,11 @@ Server::~Server() { close(); }
 
 bool Server::listen(const std::string& path, std::string& error) {
     auto slash = path.rfind('/');
-    if (slash != std::string::npos && slash > 0 && !make_private_dir(path.substr(0, slash), error)) return false;
+    // Created 0700 when missing; an existing one (socket = "${home}/svd.sock")
+    // is checked, never chmod'ed: svd did not make it.
+    if (slash != std::string::npos && slash > 0 &&
+        !files::make_own_dir(path.substr(0, slash), 0700, "the control socket's directory", error))
+        return false;
     // A leftover socket from an svd that died is replaced; a live svd is
     // kept out earlier by the lock file, so this cannot steal its socket.
     struct stat info {};
@@ -187,6 +173,14 @@ void Server::close() {
     }
 }
 
+void Server::set_max_clients(int count) {
+    std::size_t cap = count > 0 ? static_cast<std::size_t>(count) : 1;
+    struct rlimit limit {};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        cap = std::min<std::size_t>(cap, std::max<std::size_t>(4, static_cast<std::size_t>(limit.rlim_cur / 4)));
+    max_clients_ = cap;
+}
+
 void Server::on_connection(uv_stream_t* stream, int status) {
     if (status < 0 || !stream->data) return;
     static_cast<Server*>(stream->data)->accept_one();
@@ -197,13 +191,27 @@ void Server::accept_one() {
     if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), reinterpret_cast<uv_stream_t*>(client->handle())) != 0)
         return;
     clients_[client.get()] = client;
+    if (clients_.size() > max_clients_) {
+        nlohmann::json reply = error_reply("too many clients: svd serves " + std::to_string(max_clients_) +
+                                           " at once ([svd] max_clients); try again when others are done");
+        reply["refused"] = true; // svctl: svd is not reachable (exit 3)
+        client->send(reply);
+        client->finish();
+        return;
+    }
     uv_os_fd_t fd = -1;
     uv_fileno(reinterpret_cast<uv_handle_t*>(client->handle()), &fd);
     struct ucred peer {};
     socklen_t length = sizeof peer;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || peer.uid != own_uid_) {
-        spdlog::warn("control: refused a client with uid {} (only uid {} may use svd)", peer.uid, own_uid_);
-        client->send(error_reply("permission denied: this svd belongs to uid " + std::to_string(own_uid_)));
+        // Once per svd: a stranger retrying in a loop must not fill svd.log.
+        if (!refused_uid_logged_)
+            spdlog::warn("control: refused a client with uid {} (only uid {} may use svd; further refusals "
+                         "are not logged)", peer.uid, own_uid_);
+        refused_uid_logged_ = true;
+        nlohmann::json reply = error_reply("permission denied: this svd belongs to uid " + std::to_string(own_uid_));
+        reply["refused"] = true; // svctl: svd is not reachable (exit 3), as svctl(1) says
+        client->send(reply);
         client->finish();
         return;
     }

@@ -58,6 +58,11 @@ public:
     [[nodiscard]] bool listen(const std::string& path, std::string& error);
     /// Listens on an already bound socket handed over across exec (svctl reload).
     [[nodiscard]] bool adopt(int fd, const std::string& path, std::string& error);
+    /// At most `count` clients at once ([svd] max_clients), and never more
+    /// than a quarter of the open-files limit, so that clients cannot take
+    /// the fds that programs need to start. One more is answered "too many
+    /// clients" and closed.
+    void set_max_clients(int count);
     /// The listening fd, for the handover; -1 when not listening.
     int listener_fd() const;
 
@@ -91,6 +96,8 @@ private:
     loop::Handle<uv_pipe_t> listener_;
     std::string path_;
     uid_t own_uid_;
+    std::size_t max_clients_ = 1024;
+    bool refused_uid_logged_ = false;
     std::unordered_map<Client*, std::shared_ptr<Client>> clients_;
 };
 

@@ -137,7 +137,10 @@ std::optional<json> read_handover(int fd, std::string& error) {
     }
     close(fd);
     json state = json::parse(text, nullptr, false);
-    if (state.is_discarded() || !state.is_object() || state.value("version", 0) != kHandoverVersion) {
+    // Checked without value<int>(), which throws on a "version" of another type.
+    const bool understood = !state.is_discarded() && state.is_object() && state.contains("version") &&
+                            state["version"].is_number_integer() && state["version"].get<long long>() == kHandoverVersion;
+    if (!understood) {
         error = "the handover state is not one this svd understands";
         return std::nullopt;
     }

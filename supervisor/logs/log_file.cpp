@@ -1,5 +1,6 @@
 #include "logs/log_file.h"
 
+#include "files/private_dir.h"
 #include "spawn/spawn.h"
 
 #include <algorithm>
@@ -118,10 +119,13 @@ bool LogFile::open() {
     if (fd_ >= 0) return true;
     // Read-write: open() reads back the last byte to know if a line is open
     // (a pread on a write-only fd fails with EBADF).
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Never through a symlink planted in log_dir, never a file of another
+    // user, and mode 0640 whatever the umask.
+    std::string why;
+    fd_ = files::open_own_file(path_, O_RDWR | O_APPEND, 0640, why);
     if (fd_ < 0) {
-        errno_ = errno;
-        error_ = "open " + path_ + ": " + std::strerror(errno_);
+        errno_ = errno != 0 ? errno : EPERM;
+        error_ = why;
         return false;
     }
     struct stat info {};
@@ -153,7 +157,9 @@ void LogFile::drop(std::string_view data) {
     if (!dropping_) {
         dropping_ = true;
         dropped_at_start_ = dropped_;
-        spdlog::warn("{}: {}; dropping output until the disk takes it again", path_, std::strerror(errno_));
+        // error_ says what went wrong (a refused symlink, a full disk).
+        spdlog::warn("{}; dropping output until it can be written again",
+                     error_.empty() ? path_ + ": " + std::strerror(errno_) : error_);
     }
     dropped_ += data.size();
     // The next chunk goes on with this line: skip the rest of it, so the file
@@ -360,6 +366,20 @@ void LogFile::on_gzip_exit(uv_poll_t* handle, int, int) {
     }
 }
 
+/// NAME.log.1 … NAME.log.N become .2 … .N+1, the one at KEEP deleted. Only
+/// the run of files that exist from .1 on is touched: a rotation costs what
+/// is on disk (one lstat past the last), never KEEP renames on the loop.
+void LogFile::shift_numbered() {
+    auto numbered = [this](int i) { return path_ + "." + std::to_string(i); };
+    int last = 0;
+    while (last < keep_ && exists(numbered(last + 1))) ++last;
+    if (last == keep_) {
+        std::remove(numbered(keep_).c_str());
+        --last;
+    }
+    for (int i = last; i >= 1; --i) std::rename(numbered(i).c_str(), numbered(i + 1).c_str());
+}
+
 void LogFile::rotate() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -371,9 +391,7 @@ void LogFile::rotate() {
         prune_dated();
         compress_next();
     } else {
-        std::remove((path_ + "." + std::to_string(keep_)).c_str());
-        for (int i = keep_ - 1; i >= 1; --i)
-            std::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+        shift_numbered();
         std::rename(path_.c_str(), (path_ + ".1").c_str());
     }
     size_ = 0;

@@ -69,6 +69,7 @@ public:
 private:
     struct Job;
     void rotate();
+    void shift_numbered();
     /// Writes data, counting what the disk refused; keeps line_len_ current.
     void append(std::string_view data);
     /// Bytes that reached the file (short on a full disk).

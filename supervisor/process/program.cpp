@@ -3,6 +3,7 @@
 #include "config/units.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -38,6 +39,8 @@ bool Program::start() {
     }
     failed_starts_ = 0;
     crash_streak_ = 0;
+    temporary_failures_ = 0;
+    crash_times_.clear(); // a start asked for by the user begins a fresh count
     if (spec_.type == config::ProgramType::Oneshot && !spec_.creates.empty()) {
         struct stat info {};
         if (stat(spec_.creates.c_str(), &info) == 0) {
@@ -65,13 +68,20 @@ void Program::spawn_now() {
     completed_ = false;
     spawn::SpawnResult result = host_.launch(*this);
     if (!result.ok()) {
+        pid_ = 0;
+        if (is_temporary_error(result.error)) {
+            // Out of fds, processes or memory for now: the next try may well
+            // work, so this is a failed start with backoff, never FATAL.
+            temporary_failure(result.message);
+            return;
+        }
         // The executable is missing or cannot run: retrying cannot help, so
         // say why at once instead of looping through BACKOFF.
-        pid_ = 0;
         enter(State::Fatal, result.message);
         return;
     }
     pid_ = result.pid;
+    temporary_failures_ = 0;
     started_at_ = host_.now();
     after_stop_ = AfterStop::Stay;
     enter(State::Starting);
@@ -122,9 +132,24 @@ bool Program::exit_is_success(int wait_status) const {
 
 Millis Program::backoff_delay(int attempt) const {
     // initial, 2×initial, 4×initial, ... capped at max; attempt counts from 1.
-    Millis delay = spec_.backoff.initial;
+    // Never under kMinRestartDelay: backoff = { initial = "0s", max = "0s" }
+    // would otherwise restart a crashing program 125 times a second.
+    Millis delay = std::max(spec_.backoff.initial, kMinRestartDelay);
     for (int i = 1; i < attempt && delay < spec_.backoff.max; ++i) delay *= 2;
-    return std::min(delay, spec_.backoff.max);
+    return std::max(std::min(delay, spec_.backoff.max), kMinRestartDelay);
+}
+
+bool Program::is_temporary_error(int error) {
+    return error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM;
+}
+
+void Program::temporary_failure(const std::string& why) {
+    // Not counted against backoff.retries: the cause is outside the program
+    // (an fd limit reached by something else), and it passes.
+    ++temporary_failures_;
+    ++restarts_;
+    enter(State::Backoff, why + " (temporary; retrying)");
+    host_.set_timer(*this, backoff_delay(temporary_failures_));
 }
 
 void Program::failed_start(const std::string& why) {
@@ -192,10 +217,22 @@ void Program::exited_while_running(int wait_status) {
         enter(State::Exited, how);
         return;
     }
-    // A program that ran for longer than backoff.max is restarted at once;
-    // one that keeps dying soon after start waits longer each time.
-    const auto uptime = host_.now() - started_at_;
-    crash_streak_ = uptime >= spec_.backoff.max ? 0 : crash_streak_ + 1;
+    // crash_limit: restarts within a sliding window, however long each run
+    // was, so that no backoff setting lets a crash loop go on forever.
+    const auto now = host_.now();
+    crash_times_.push_back(now);
+    while (!crash_times_.empty() && now - crash_times_.front() >= spec_.crash_limit.within) crash_times_.pop_front();
+    if (static_cast<int>(crash_times_.size()) >= spec_.crash_limit.count) {
+        enter(State::Fatal, how + "; gave up after " + std::to_string(crash_times_.size()) + " restarts within " +
+                                config::human_duration(spec_.crash_limit.within) + " (crash_limit)");
+        crash_times_.clear();
+        return;
+    }
+    // A program that ran for longer than backoff.max (and kMinRestartDelay)
+    // is restarted at once; one that keeps dying soon after start waits
+    // longer each time.
+    const auto uptime = now - started_at_;
+    crash_streak_ = uptime >= std::max(spec_.backoff.max, kMinRestartDelay) ? 0 : crash_streak_ + 1;
     ++restarts_;
     if (crash_streak_ == 0) {
         spawn_now();
@@ -277,7 +314,7 @@ void Program::adopt(const Adopted& adopted) {
         host_.set_timer(*this, spec_.stop_timeout);
         break;
     case State::Backoff:
-        host_.set_timer(*this, spec_.backoff.initial);
+        host_.set_timer(*this, std::max(spec_.backoff.initial, kMinRestartDelay));
         break;
     case State::Waiting:
         state_ = State::Stopped; // the new svd decides again what to wait for

@@ -17,6 +17,7 @@
 #include "spawn/spawn.h"
 
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,10 @@ namespace svd::process {
 
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
+
+/// The shortest wait before any restart (documented in svd.toml(5)): the
+/// floor under backoff, so no setting makes svd spin on a crashing program.
+inline constexpr Millis kMinRestartDelay{100};
 
 class Program;
 
@@ -117,6 +122,9 @@ private:
     void exited_while_running(int wait_status);
     bool exit_is_success(int wait_status) const;
     Millis backoff_delay(int attempt) const;
+    /// EMFILE, ENFILE, EAGAIN, ENOMEM: a start that may work on the next try.
+    [[nodiscard]] static bool is_temporary_error(int error);
+    void temporary_failure(const std::string& why);
 
     config::Program spec_;
     ProgramHost& host_;
@@ -131,6 +139,8 @@ private:
     int restarts_ = 0;
     int failed_starts_ = 0;
     int crash_streak_ = 0;
+    int temporary_failures_ = 0;
+    std::deque<Clock::time_point> crash_times_; ///< restarts within crash_limit.within
     AfterStop after_stop_ = AfterStop::Stay;
     std::string after_stop_reason_;
     Clock::time_point state_since_{};

@@ -1,5 +1,7 @@
 #include "spawn/spawn.h"
 
+#include "spawn/fd_reserve.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -116,6 +118,11 @@ void write_record(ChildArgs& args) {
 struct rlimit original_open_files{};
 bool open_files_raised = false;
 
+/// The umask svd was started with, restored in children that set none
+/// (see keep_files_private); unset while svd kept its own.
+mode_t original_umask = 0;
+bool umask_tightened = false;
+
 std::string lookup_path(const std::vector<std::string>& env) {
     for (const auto& entry : env)
         if (entry.rfind("PATH=", 0) == 0) return entry.substr(5);
@@ -219,6 +226,11 @@ void raise_open_files_limit() {
     open_files_raised = true;
 }
 
+void keep_files_private() {
+    original_umask = ::umask(027);
+    umask_tightened = true;
+}
+
 Executable find_executable(const std::string& name, const std::string& path_list, const std::string& directory) {
     if (name.find('/') != std::string::npos) return {name, 0};
     int error = ENOENT;
@@ -274,6 +286,8 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     for (auto& entry : env_storage) envp.push_back(entry.data());
     envp.push_back(nullptr);
 
+    // At the open-files limit, the reserve's fds are this spawn's.
+    ReserveLoan loan;
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd < 0) return failure(Stage::Dup, errno, "/dev/null");
 
@@ -282,8 +296,8 @@ SpawnResult spawn_process(const SpawnOptions& options) {
     args.argv = argv.data();
     args.envp = envp.data();
     args.directory = options.directory.empty() ? nullptr : options.directory.c_str();
-    args.set_umask = options.umask.has_value();
-    args.umask = options.umask.value_or(0);
+    args.set_umask = options.umask.has_value() || umask_tightened;
+    args.umask = options.umask.value_or(original_umask);
     args.stdio[0] = null_fd;
     args.stdio[1] = options.stdout_fd >= 0 ? options.stdout_fd : null_fd;
     args.stdio[2] = options.stderr_fd >= 0 ? options.stderr_fd : null_fd;

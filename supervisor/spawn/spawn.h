@@ -57,6 +57,13 @@ SpawnResult spawn_process(const SpawnOptions& options);
 /// before spawning.
 void raise_open_files_limit();
 
+/// Sets svd's own umask to 027, so that every file svd creates (logs,
+/// svd.log, rotated files, sockets before their chmod) is at most 0640,
+/// whatever the umask svd was started with (under 000, svd.log was 0666).
+/// Children without a `umask` of their own get the original one back. Call
+/// once, before spawning.
+void keep_files_private();
+
 struct Executable {
     std::string path; ///< empty: not found
     int error = 0;    ///< then ENOENT, or EACCES if some match was not executable

@@ -60,6 +60,7 @@ class ManPagesTest(unittest.TestCase):
             "program": string_list(program, "kProgramKeys"),
             "probe": string_list(program, "kProbeKeys"),
             "backoff": string_list(program, "kBackoffKeys"),
+            "crash_limit": string_list(program, "kCrashLimitKeys"),
             "log": string_list(program, "kLogKeys"),
             "socket": string_list(read("supervisor", "config", "read_socket.cpp"), "kSocketKeys"),
             "svd": string_list(read("supervisor", "config", "load_svd.cpp"), "kSvdKeys"),
@@ -73,6 +74,22 @@ class ManPagesTest(unittest.TestCase):
                       "ready", "healthy", "completed", "merge", "separate", "discard", "hourly", "daily", "nginx",
                       "${env:NAME}", "${home}", "${prefix}", "${log_dir}", "${run_dir}"]:
             self.assertTrue(value in page, f"{value} is not in svd.toml(5)")
+
+    def test_every_config_limit_is_documented(self):
+        if not shutil.which("mandoc"):
+            self.skipTest("mandoc is not installed")
+        page = " ".join(rendered("svd.toml.5").split())
+        self.assertIn("LIMITS", page)
+        limits = read("supervisor", "config", "limits.h")
+        constants = re.findall(r"inline constexpr [\w:]+ (\w+) =", limits)
+        said = dict(re.findall(r'/// svd\.toml\(5\): "([^"]+)"\n(?:///.*\n)*inline constexpr [\w:]+ (\w+) =',
+                               limits))
+        said = {name: words for words, name in said.items()}
+        self.assertGreaterEqual(len(constants), 8)
+        for name in constants:
+            with self.subTest(limit=name):
+                self.assertIn(name, said, f"{name} in limits.h has no svd.toml(5) words")
+                self.assertIn(said[name], page, f"{name}: svd.toml(5) does not say \"{said[name]}\"")
 
     def test_every_verb_and_option_is_documented(self):
         if not shutil.which("mandoc"):

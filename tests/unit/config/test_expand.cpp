@@ -113,3 +113,11 @@ TEST_CASE("expand suggests the user's own variables too", "[config][expand]") {
     CHECK_THAT(expand_error("${http_prot}", vars), Catch::Contains("did you mean '${http_port}'?"));
     CHECK_THAT(expand_error("${zzzzzzzzzz}", vars), Catch::Contains("${http_port}"));
 }
+
+TEST_CASE("expand refuses a value longer than one argument can be", "[config][expand]") {
+    Variables vars = sample_variables();
+    vars.values["big"] = std::string(100 * 1024, 'x');
+    CHECK(expanded("${big}", vars).size() == 100 * 1024);
+    CHECK(expand_error("${big}${big}", vars).find("more than 128 KiB") != std::string::npos);
+    CHECK(expand_error(std::string(129 * 1024, 'y'), vars).find("longer than 128 KiB") != std::string::npos);
+}

@@ -298,7 +298,7 @@ TEST_CASE("load_config reports a directory given as the config", "[config][load]
     TempDir dir;
     LoadResult result = load_config(dir.path());
     REQUIRE(result.errors.size() == 1);
-    CHECK_THAT(result.errors[0].message, Catch::Contains("Is a directory"));
+    CHECK_THAT(result.errors[0].message, Catch::Contains("is a directory, not a regular file"));
 }
 
 TEST_CASE("load_config reports a TOML syntax error with the parser's position", "[config][load]") {
@@ -418,7 +418,7 @@ backoff = { initial = "10s", max = "1s", retries = -1 }
     REQUIRE_CONFIG_ERROR(result, main + ":6:19", "invalid value \"inetd\" for 'socket_protocol'");
     REQUIRE_CONFIG_ERROR(result, main + ":7:24", "invalid value \"weekly\" for 'log.rotate_every'");
     REQUIRE_CONFIG_ERROR(result, main + ":7:43", "did you mean 'merge'?");
-    REQUIRE_CONFIG_ERROR(result, main + ":7:60", "'log.keep' must be at least 0, not -1");
+    REQUIRE_CONFIG_ERROR(result, main + ":7:60", "'log.keep' must be between 0 and 1000, not -1");
     REQUIRE_CONFIG_ERROR(result, main + ":7:75", "invalid size \"5XB\" for 'log.max_size'");
     REQUIRE_CONFIG_ERROR(result, main + ":8:15", "unknown signal \"TREM\" for 'stop_signal'; did you mean 'TERM'?");
     REQUIRE_CONFIG_ERROR(result, main + ":9:18", "'exit_codes[1]' must be between 0 and 255, not 256");

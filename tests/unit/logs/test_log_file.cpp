@@ -4,6 +4,7 @@
 #include "logs/log_file.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -274,4 +275,34 @@ TEST_CASE("compressed rotations: dated names in order, keep counts rotations, on
         CHECK(std::string(buffer, got) == "line " + std::to_string(n) + "\n");
     }
     CHECK(read_file(dir.file("app.log")) == "line 12\n");
+}
+
+TEST_CASE("a rotation renames what is on disk, not keep files", "[logs]") {
+    TempDir dir;
+    // With keep = 1,000,000 each rotation used to try a million renames on
+    // the loop (about a second each); now it stops at the first missing file.
+    LogFile log(dir.file("app.log"), options(4, 1'000'000));
+    REQUIRE(log.open());
+    auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) log.write("abc\n");
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(dir.names().size() == 200);
+    CHECK(read_file(dir.file("app.log.199")) == "abc\n");
+    // A generous bound, not a measurement: the old code needed minutes here.
+    CHECK(took < std::chrono::seconds(30));
+}
+
+TEST_CASE("a rotation shifts only the run of files from .1 and deletes the one at keep", "[logs]") {
+    TempDir dir;
+    std::ofstream(dir.file("app.log.1")) << "one\n";
+    std::ofstream(dir.file("app.log.2")) << "two\n";
+    std::ofstream(dir.file("app.log.3")) << "three\n";
+    LogFile log(dir.file("app.log"), options(4, 3));
+    REQUIRE(log.open());
+    log.write("aaa\n");
+    log.write("bbb\n");
+    CHECK(dir.names() == std::set<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"});
+    CHECK(read_file(dir.file("app.log.1")) == "aaa\n");
+    CHECK(read_file(dir.file("app.log.2")) == "one\n");
+    CHECK(read_file(dir.file("app.log.3")) == "two\n");
 }

@@ -3,6 +3,7 @@
 #include "process/program.h"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <csignal>
 #include <sys/wait.h>
 #include <vector>
@@ -22,10 +23,16 @@ struct FakeHost : process::ProgramHost {
     std::optional<process::Millis> timer;
     std::vector<State> transitions;
     bool fail_spawn = false;
+    int spawn_errno = 0; ///< with fail_spawn: the errno it fails with
     pid_t next_pid = 100;
 
     spawn::SpawnResult launch(process::Program&) override {
         spawn::SpawnResult result;
+        if (fail_spawn && spawn_errno != 0) {
+            result.error = spawn_errno;
+            result.message = "set up fds for /dev/null: Too many open files";
+            return result;
+        }
         if (fail_spawn) {
             result.message = "exec /nope: No such file or directory";
             return result;
@@ -247,4 +254,80 @@ TEST_CASE("stop during BACKOFF cancels the pending restart", "[process]") {
     program.stop();
     CHECK(program.state() == State::Stopped);
     CHECK_FALSE(host.timer.has_value());
+}
+
+TEST_CASE("a temporary spawn error (EMFILE, EAGAIN, ...) backs off and retries, never FATAL", "[process]") {
+    for (int error : {EMFILE, ENFILE, EAGAIN, ENOMEM}) {
+        FakeHost host;
+        host.fail_spawn = true;
+        host.spawn_errno = error;
+        process::Program program(spec(), host);
+        program.start();
+        for (int attempt = 0; attempt < 10; ++attempt) { // more than backoff.retries = 3
+            REQUIRE(program.state() == State::Backoff);
+            CHECK_THAT(program.message(), Catch::Contains("Too many open files") && Catch::Contains("temporary"));
+            REQUIRE(host.timer.has_value());
+            CHECK(*host.timer >= process::Millis(100));
+            program.on_timer();
+        }
+        host.fail_spawn = false; // the fds are back
+        program.on_timer();
+        CHECK(program.state() == State::Starting);
+        program.on_timer();
+        CHECK(program.state() == State::Running);
+    }
+}
+
+namespace {
+
+/// backoff = { initial = "0s", max = "0s" }, start_grace = "0s": the spin of issue 15.
+config::Program zero_backoff() {
+    auto options = spec();
+    options.backoff.initial = process::Millis(0);
+    options.backoff.max = process::Millis(0);
+    options.start_grace = process::Millis(0);
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("no backoff setting restarts sooner than the 100 ms floor", "[process]") {
+    FakeHost host;
+    process::Program program(zero_backoff(), host);
+    program.start();
+    program.on_timer(); // RUNNING
+    program.on_exit(exited(1));
+    REQUIRE(program.state() == State::Backoff);
+    CHECK(host.timer == process::kMinRestartDelay);
+}
+
+TEST_CASE("crash_limit ends a crash loop in FATAL even when every run got past start_grace", "[process]") {
+    FakeHost host;
+    auto options = zero_backoff();
+    options.crash_limit.count = 5;
+    options.crash_limit.within = process::Millis(60000);
+    process::Program program(options, host);
+    program.start();
+    for (int run = 1; run < 5; ++run) {
+        program.on_timer(); // start_grace over: RUNNING
+        REQUIRE(program.state() == State::Running);
+        host.advance(process::Millis(500));
+        program.on_exit(exited(1)); // ran past backoff.max: restarted at once
+        REQUIRE(program.state() == State::Starting);
+    }
+    program.on_timer();
+    host.advance(process::Millis(500));
+    program.on_exit(exited(1));
+    CHECK(program.state() == State::Fatal);
+    CHECK_THAT(program.message(), Catch::Contains("5 restarts within 1m") && Catch::Contains("crash_limit"));
+    // Crashes spread wider than the window never add up to the limit.
+    process::Program slow(options, host);
+    slow.start();
+    for (int run = 0; run < 20; ++run) {
+        slow.on_timer();
+        REQUIRE(slow.state() == State::Running);
+        host.advance(process::Millis(20000));
+        slow.on_exit(exited(1));
+        REQUIRE(slow.state() == State::Starting);
+    }
 }
