@@ -11,6 +11,7 @@
 #include "spawn/spawn.h"
 #include "runtime/supervisor.h"
 #include "daemon/tree.h"
+#include "daemon/tree_watch.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -323,8 +324,8 @@ int main(int argc, char** argv) {
 
     svd::daemon::TreeLock lock;
     if (handover) {
-        lock.adopt(handover->value("lock_fd", -1), config.svd.run_dir + "/svd.lock");
-    } else if (!lock.acquire(config.svd.run_dir + "/svd.lock", error)) {
+        lock.adopt(handover->value("lock_fd", -1), svd::daemon::lock_path(config));
+    } else if (!lock.acquire(svd::daemon::lock_path(config), error)) {
         detacher.fail(error);
         std::cerr << "svd: " << error << "\n";
         return 1;
@@ -372,6 +373,20 @@ int main(int argc, char** argv) {
         detacher.fail(error);
         return fail(error);
     }
+
+    // The tree under us: a deleted run_dir or socket is re-created, a
+    // deleted home stops the stack (see daemon/tree_watch.h).
+    svd::daemon::TreeWatch tree_watch(
+        &daemon.loop, config,
+        {[&daemon](const std::string& why) {
+             spdlog::info("shutting down because {}", why);
+             daemon.begin_shutdown(nullptr);
+         },
+         [&daemon, socket = config.svd.socket] {
+             std::string why;
+             if (!daemon.server->listen(socket, why)) spdlog::error("{}", why);
+         }});
+    if (std::string why; !tree_watch.start(why)) spdlog::warn("{}; a deleted run_dir or home goes unnoticed", why);
 
     for (auto [handle, signum] : {std::pair{&daemon.sigchld, SIGCHLD}, {&daemon.sigterm, SIGTERM},
                                   {&daemon.sigint, SIGINT}, {&daemon.sighup, SIGHUP}, {&daemon.sigusr1, SIGUSR1}}) {
