@@ -22,6 +22,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -252,6 +253,9 @@ void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
         client->send(reply);
     }
     if (int exe_fd = handover.value("fallback_exe_fd", -1); exe_fd >= 0) close(exe_fd);
+    // Everything handed over is ours now: CLOEXEC again, like every fd svd owns.
+    for (int fd : svd::daemon::handed_fds(handover))
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (!error.empty()) spdlog::error("reload failed in the new image, carrying on as before: {}", error);
 }
 
@@ -277,6 +281,9 @@ int main(int argc, char** argv) {
         }
         return 1;
     };
+    // Fds inherited from whoever started svd are not ours to pass on: none
+    // reaches a program (spawn closes them) nor a reloaded image.
+    if (!handover) syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
     Options options;
     if (int rc = parse_options(argc, argv, options); rc >= 0) {
         if (handover) return fail("the new svd does not take the options it was given (exit " + std::to_string(rc) +

@@ -148,6 +148,18 @@ class ReloadSafetyTest(SvdTestCase):
         logs = [target for target in after.values() if target.endswith("svd.log")]
         self.assertEqual(len(logs), 1, after)
         self.assertEqual(len(after), len(first), f"before {first}\nafter {after}")
+        # And every one of them is close-on-exec: nothing svd holds leaks into
+        # a program or a further reload except what it hands over on purpose.
+        leaking = []
+        for fd, target in after.items():
+            try:
+                with open(f"/proc/{svd_pid}/fdinfo/{fd}") as info:
+                    flags = int(next(line for line in info if line.startswith("flags")).split()[1], 8)
+            except (OSError, StopIteration):
+                continue
+            if fd > 2 and not flags & 0o2000000:
+                leaking.append((fd, target))
+        self.assertEqual(leaking, [])
         self.svctl("shutdown")
 
     def test_concurrent_reloads_are_all_answered(self):
