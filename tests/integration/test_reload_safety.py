@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from svdtest import SVCTL, SVD, SvdTestCase, pid_alive, toml_array, wait_for
+from svdtest import SVCTL, SVD, SvdTestCase, pid_alive, processes_with_marker, toml_array, wait_for
 
 
 class ReloadSafetyTest(SvdTestCase):
@@ -124,6 +124,17 @@ class ReloadSafetyTest(SvdTestCase):
         self.assertTrue(pid_alive(pid), "TERM is ignored, so it runs until its stop_timeout")
         wait_for(lambda: not pid_alive(pid), timeout=15, what="SIGKILL after stop_timeout")
         self.assertIn("SIGKILL", self.svd_output())
+
+    def test_a_tree_still_draining_is_ended_by_the_new_image(self):
+        worker = f"(trap '' TERM; exec -a {self.marker}-worker sleep 1000) & sleep 0.3; exit 0"
+        self.write_svd_config(self.program("app", ["/bin/bash", "-c", worker],
+                                           'restart = "never"\nstop_timeout = "2s"'))
+        self.start_svd()
+        wait_for(lambda: "rest of its tree" in self.svd_output(), what="the main process to exit")
+        pid = processes_with_marker(self.marker + "-worker")[0]
+        self.svctl("reload")
+        self.assertTrue(pid_alive(pid), "it ignores TERM: it has until its stop_timeout")
+        wait_for(lambda: not pid_alive(pid), timeout=15, what="SIGKILL at the end of the stop_timeout")
 
     def test_no_fd_is_duplicated_across_reloads(self):
         self.write_svd_config(self.program("a", self.sleeper(tag="a")))
