@@ -190,9 +190,7 @@ void on_signal(uv_signal_t* handle, int signum) {
     case SIGINT:
         if (daemon->stopping) {
             spdlog::warn("second {} while stopping: killing every program now", sigabbrev_np(signum));
-            for (const auto& name : daemon->supervisor->names())
-                if (auto* program = daemon->supervisor->find(name); program && program->pid() > 0)
-                    kill(-program->pid(), SIGKILL);
+            daemon->supervisor->kill_all_now();
             return;
         }
         spdlog::info("received SIG{}", sigabbrev_np(signum));

@@ -186,6 +186,13 @@ bool Remnants::reaped(pid_t pid) {
     return was_leader;
 }
 
+void Remnants::kill_all() {
+    for (auto& entry : entries_) {
+        entry.members = current_members(entry.pgid, entry.members);
+        kill_members(entry, SIGKILL);
+    }
+}
+
 nlohmann::json Remnants::export_state() const {
     nlohmann::json out = nlohmann::json::array();
     const uint64_t now = uv_now(loop_);

@@ -58,6 +58,8 @@ public:
     /// A program's process that escaped its group and is now svd's child:
     /// ended like drain() ends a tree, unless it is being ended already.
     void end_escapee(const std::string& name, pid_t pid, int signal, std::chrono::milliseconds timeout);
+    /// SIGKILL now to everything still being ended (a second SIGTERM to svd).
+    void kill_all();
     /// svctl reload: what is still being ended, with the time it has left
     /// and the fds it holds, for the new image to carry on with.
     nlohmann::json export_state() const;
