@@ -1,5 +1,6 @@
 // svctl: drives a running svd over its control socket.
 #include "client.h"
+#include "daemon/tree.h"
 #include "config/model.h"
 #include "control/verbs.h"
 #include "verbs/import.h"
@@ -71,6 +72,25 @@ bool find_socket(const std::string& socket_flag, const std::string& config_flag,
     for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
     std::cerr << "hint: fix the config, or pass --socket PATH\n";
     return false;
+}
+
+/// svd is not reachable on `socket`: true (having said so) when an svd
+/// holds the tree's lock all the same, so the usual hint to start one would
+/// start a second svd on the same programs.
+bool explain_lock_holder(const std::string& socket, const std::string& socket_flag, const std::string& config_flag) {
+    if (!socket_without_config(socket_flag, config_flag).empty()) return false;
+    auto loaded = load_whole_config(resolved_config(config_flag));
+    if (!loaded.config) return false;
+    const std::string lock = svd::daemon::lock_path(*loaded.config);
+    pid_t holder = svd::daemon::lock_holder(lock);
+    if (holder == 0) return false;
+    const std::string pid = holder > 0 ? std::to_string(holder) : "?";
+    std::cerr << "svctl: svd (pid " << pid << ") holds this tree's lock (" << lock << ") but nobody answers on "
+              << socket << ":\n  its run_dir or control socket was deleted, or the config now names another one.\n"
+              << "hint: do not start a second svd; svd re-creates a deleted socket within seconds, then svctl works "
+                 "again; or stop it with `kill -TERM "
+              << pid << "` (it stops every program) and start it anew\n";
+    return true;
 }
 
 /// svd is not reachable: if the config has errors, they may be why.
@@ -148,6 +168,7 @@ int main(int argc, char** argv) {
         std::string socket_path, error;
         if (!find_socket(socket_flag, config_flag, socket_path)) return false;
         if (!client.connect(socket_path, error)) {
+            if (explain_lock_holder(socket_path, socket_flag, config_flag)) return false;
             std::cerr << "svctl: " << error << "\n";
             show_config_errors(socket_flag, config_flag);
             return false;

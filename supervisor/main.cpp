@@ -12,6 +12,7 @@
 #include "spawn/spawn.h"
 #include "runtime/supervisor.h"
 #include "daemon/tree.h"
+#include "daemon/tree_watch.h"
 #include "files/private_dir.h"
 
 #include <csignal>
@@ -23,6 +24,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -204,9 +206,7 @@ void on_signal(uv_signal_t* handle, int signum) {
     case SIGINT:
         if (daemon->stopping) {
             spdlog::warn("second {} while stopping: killing every program now", sigabbrev_np(signum));
-            for (const auto& name : daemon->supervisor->names())
-                if (auto* program = daemon->supervisor->find(name); program && program->pid() > 0)
-                    kill(-program->pid(), SIGKILL);
+            daemon->supervisor->kill_all_now();
             return;
         }
         spdlog::info("received SIG{}", sigabbrev_np(signum));
@@ -283,6 +283,9 @@ void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
         client->send(reply);
     }
     if (int exe_fd = handover.value("fallback_exe_fd", -1); exe_fd >= 0) close(exe_fd);
+    // Everything handed over is ours now: CLOEXEC again, like every fd svd owns.
+    for (int fd : svd::daemon::handed_fds(handover))
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (!error.empty()) spdlog::error("reload failed in the new image, carrying on as before: {}", error);
 }
 
@@ -308,6 +311,9 @@ static int run(int argc, char** argv) {
         }
         return 1;
     };
+    // Fds inherited from whoever started svd are not ours to pass on: none
+    // reaches a program (spawn closes them) nor a reloaded image.
+    if (!handover) syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
     Options options;
     if (int rc = parse_options(argc, argv, options); rc >= 0) {
         if (handover) return fail("the new svd does not take the options it was given (exit " + std::to_string(rc) +
@@ -357,8 +363,8 @@ static int run(int argc, char** argv) {
 
     svd::daemon::TreeLock lock;
     if (handover) {
-        lock.adopt(handover->value("lock_fd", -1), config.svd.run_dir + "/svd.lock");
-    } else if (!lock.acquire(config.svd.run_dir + "/svd.lock", error)) {
+        lock.adopt(handover->value("lock_fd", -1), svd::daemon::lock_path(config));
+    } else if (!lock.acquire(svd::daemon::lock_path(config), error)) {
         detacher.fail(error);
         std::cerr << "svd: " << error << "\n";
         return 1;
@@ -412,6 +418,20 @@ static int run(int argc, char** argv) {
         detacher.fail(error);
         return fail(error);
     }
+
+    // The tree under us: a deleted run_dir or socket is re-created, a
+    // deleted home stops the stack (see daemon/tree_watch.h).
+    svd::daemon::TreeWatch tree_watch(
+        &daemon.loop, config,
+        {[&daemon](const std::string& why) {
+             spdlog::info("shutting down because {}", why);
+             daemon.begin_shutdown(nullptr);
+         },
+         [&daemon, socket = config.svd.socket] {
+             std::string why;
+             if (!daemon.server->listen(socket, why)) spdlog::error("{}", why);
+         }});
+    if (std::string why; !tree_watch.start(why)) spdlog::warn("{}; a deleted run_dir or home goes unnoticed", why);
 
     for (auto [handle, signum] : {std::pair{&daemon.sigchld, SIGCHLD}, {&daemon.sigterm, SIGTERM},
                                   {&daemon.sigint, SIGINT}, {&daemon.sighup, SIGHUP}, {&daemon.sigusr1, SIGUSR1}}) {

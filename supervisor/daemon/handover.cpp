@@ -60,6 +60,9 @@ std::vector<int> handed_fds(const json& state) {
     if (state.contains("programs"))
         for (const auto& program : state["programs"])
             for (const auto& fd : program["pipes"]) fds.push_back(fd.get<int>());
+    if (state.contains("remnants"))
+        for (const auto& remnant : state["remnants"])
+            for (const auto& fd : remnant["fds"]) fds.push_back(fd.get<int>());
     if (state.contains("clients"))
         for (const auto& client : state["clients"]) fds.push_back(client.value("fd", -1));
     return fds;

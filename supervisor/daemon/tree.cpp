@@ -43,17 +43,45 @@ TreeLock::~TreeLock() {
     }
 }
 
+std::string lock_path(const config::Config& config) { return config.svd.home + "/.svd.lock"; }
+
+namespace {
+
+/// The pid written in the lock file, digits only ("18020\n" -> "18020").
+std::string pid_in(int fd) {
+    char text[32] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    std::string pid;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; ++i) pid += text[i];
+    return pid;
+}
+
+} // namespace
+
+pid_t lock_holder(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    pid_t holder = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        std::string pid = pid_in(fd);
+        holder = pid.empty() ? -1 : static_cast<pid_t>(std::stol(pid));
+    }
+    close(fd);
+    return holder;
+}
+
 bool TreeLock::acquire(const std::string& path, std::string& error) {
-    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // O_NOFOLLOW: a symlink planted at the lock's place must not make svd
+    // truncate and write whatever it points to.
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd_ < 0) {
         error = "cannot open lock file " + path + ": " + std::strerror(errno);
         return false;
     }
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = {0};
-        [[maybe_unused]] auto got = read(fd_, pid, sizeof pid - 1);
-        error = "another svd (pid " + std::string(pid[0] ? pid : "?") + ") already supervises this tree (" + path +
-                ")";
+        std::string pid = pid_in(fd_);
+        error = "another svd (pid " + (pid.empty() ? std::string("?") : pid) + ") already supervises this tree (" +
+                path + ")";
         close(fd_);
         fd_ = -1;
         return false;

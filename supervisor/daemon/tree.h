@@ -1,10 +1,14 @@
 // The install tree svd runs in: the directories it needs, and a lock so
-// that two svd never supervise the same tree.
+// that two svd never supervise the same tree. The lock lives in home, not
+// in run_dir: run_dir may be deleted under a running svd (logind removes
+// $XDG_RUNTIME_DIR at logout) or moved by a valid edit of the config, and
+// either would have let a second svd start on the same programs.
 #pragma once
 
 #include "config/model.h"
 
 #include <string>
+#include <sys/types.h>
 
 namespace svd::daemon {
 
@@ -13,6 +17,13 @@ namespace svd::daemon {
 
 /// mkdir -p with `mode` for the directories it creates.
 [[nodiscard]] bool make_directories(const std::string& path, unsigned mode, std::string& error);
+
+/// Where the tree's lock lives: home/.svd.lock.
+std::string lock_path(const config::Config& config);
+
+/// The pid of the svd holding the lock at `path`; 0 when nobody holds it
+/// (or it cannot be read).
+pid_t lock_holder(const std::string& path);
 
 class TreeLock {
 public:

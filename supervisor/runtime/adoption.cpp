@@ -52,7 +52,7 @@ json Supervisor::export_state() const {
     json sockets = json::object();
     for (const auto& [name, fd] : sockets_->held_fds()) sockets[name] = fd;
     return {{"version", kHandoverVersion}, {"programs", programs}, {"sockets", sockets},
-            {"notify_fd", probes_->notify_fd()}, {"born", ticks(born_)}};
+            {"notify_fd", probes_->notify_fd()}, {"born", ticks(born_)}, {"remnants", remnants_->export_state()}};
 }
 
 void Supervisor::adopt_fds(const json& state) {
@@ -76,6 +76,13 @@ void Supervisor::adopt_fds(const json& state) {
 
 std::set<std::string> Supervisor::adopt_programs(const json& state) {
     std::set<std::string> adopted;
+    // Trees the old image was still ending go on with the time they had left.
+    if (state.contains("remnants")) {
+        remnants_->adopt(state["remnants"]);
+        for (const auto& remnant : state["remnants"])
+            if (remnant.value("leader_alive", false) && state_file_)
+                state_file_->add(remnant.value("pgid", 0), remnant.value("name", std::string("?")));
+    }
     for (const auto& entry : state["programs"]) {
         std::string name = entry["name"].get<std::string>();
         pid_t pid = entry.value("pid", 0);

@@ -83,6 +83,7 @@ void Remnants::kill_members(Entry& entry, int signal) {
 
 void Remnants::start_timer(Entry& entry, std::chrono::milliseconds timeout) {
     entry.owner = this;
+    entry.deadline = uv_now(loop_) + static_cast<uint64_t>(std::max<long long>(0, timeout.count()));
     uv_timer_init(loop_, entry.timer.make());
     entry.timer->data = &entry; // list nodes do not move
     uv_timer_start(
@@ -102,6 +103,7 @@ void Remnants::stop_group(const std::string& name, pid_t leader, int signal, std
     entry.members = current_members(leader, escaped_[leader]);
     escaped_.erase(leader);
     entry.fds = std::move(fds);
+    entry.signal = signal;
     spdlog::info("{}: no longer in the config; stopping pid {} ({} process{}) with SIG{}, SIGKILL after {} ms", name,
                  leader, entry.members.size(), entry.members.size() == 1 ? "" : "es", sigabbrev_np(signal),
                  timeout.count());
@@ -115,6 +117,7 @@ Remnants::Entry& Remnants::add(const std::string& name, pid_t pgid, std::vector<
     entry.name = name;
     entry.pgid = pgid;
     entry.members = std::move(members);
+    entry.signal = signal;
     kill_members(entry, signal);
     start_timer(entry, timeout);
     return entry;
@@ -181,6 +184,50 @@ bool Remnants::reaped(pid_t pid) {
             done.push_back(&entry);
     for (Entry* entry : done) forget(*entry);
     return was_leader;
+}
+
+void Remnants::kill_all() {
+    for (auto& entry : entries_) {
+        entry.members = current_members(entry.pgid, entry.members);
+        kill_members(entry, SIGKILL);
+    }
+}
+
+nlohmann::json Remnants::export_state() const {
+    nlohmann::json out = nlohmann::json::array();
+    const uint64_t now = uv_now(loop_);
+    for (const auto& entry : entries_) {
+        nlohmann::json members = nlohmann::json::array();
+        for (const auto& member : entry.members) members.push_back({member.pid, member.start_time});
+        out.push_back({{"name", entry.name},
+                       {"pgid", entry.pgid},
+                       {"leader_alive", entry.leader_alive},
+                       {"members", members},
+                       {"fds", entry.fds},
+                       {"signal", entry.signal},
+                       {"left_ms", entry.deadline > now ? entry.deadline - now : 0}});
+    }
+    return out;
+}
+
+void Remnants::adopt(const nlohmann::json& state) {
+    if (!state.is_array()) return;
+    for (const auto& saved : state) {
+        Entry& entry = entries_.emplace_back();
+        entry.name = saved.value("name", std::string("?"));
+        entry.pgid = saved.value("pgid", 0);
+        entry.leader_alive = saved.value("leader_alive", false);
+        entry.signal = saved.value("signal", SIGTERM);
+        entry.fds = saved.value("fds", std::vector<int>{});
+        for (const auto& member : saved.value("members", nlohmann::json::array())) {
+            ProcessInfo info;
+            info.pid = member[0].get<pid_t>();
+            info.start_time = member[1].get<unsigned long long>();
+            info.pgrp = entry.pgid;
+            entry.members.push_back(info);
+        }
+        start_timer(entry, std::chrono::milliseconds(saved.value("left_ms", 0ULL)));
+    }
 }
 
 void Remnants::forget(Entry& entry) {

@@ -12,7 +12,10 @@
 #include "loop/handle.h"
 #include "runtime/process_table.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <list>
 #include <map>
@@ -55,6 +58,13 @@ public:
     /// A program's process that escaped its group and is now svd's child:
     /// ended like drain() ends a tree, unless it is being ended already.
     void end_escapee(const std::string& name, pid_t pid, int signal, std::chrono::milliseconds timeout);
+    /// SIGKILL now to everything still being ended (a second SIGTERM to svd).
+    void kill_all();
+    /// svctl reload: what is still being ended, with the time it has left
+    /// and the fds it holds, for the new image to carry on with.
+    nlohmann::json export_state() const;
+    /// In the new image: carries on with what export_state() listed.
+    void adopt(const nlohmann::json& state);
     /// Trees still being ended.
     std::size_t size() const { return entries_.size(); }
     /// Runs whenever the last tree is done.
@@ -68,6 +78,8 @@ private:
         bool leader_alive = false;
         std::vector<ProcessInfo> members;
         std::vector<int> fds;
+        int signal = SIGTERM;
+        uint64_t deadline = 0; ///< uv_now() when SIGKILL is due
         loop::Timer timer;
     };
     void start_timer(Entry& entry, std::chrono::milliseconds timeout);

@@ -3,7 +3,8 @@
 // program detached with setsid (and `env -i`, so no SVD_PROGRAM marker
 // names them) and that svd, as subreaper, now parents. They get the stop
 // signal and the longest stop_timeout, then SIGKILL, before svd exits.
-// Also: how long the rest of a tree gets once its main process exited.
+// Also: how long the rest of a tree gets once its main process exited, and
+// the SIGKILL to everything that a second SIGTERM asks for.
 #include "probes/probes.h"
 #include "runtime/remnants.h"
 #include "runtime/supervisor.h"
@@ -22,6 +23,14 @@ bool Supervisor::remnants_ended() {
                                SIGTERM, longest);
     }
     return remnants_->size() == 0;
+}
+
+void Supervisor::kill_all_now() {
+    for (const auto& [pid, program] : by_pid_) {
+        remnants_->signal_escaped(pid, SIGKILL);
+        kill(-pid, SIGKILL);
+    }
+    remnants_->kill_all();
 }
 
 process::Millis Supervisor::time_left_to_stop(const process::Program& program) const {

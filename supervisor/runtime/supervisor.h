@@ -96,6 +96,9 @@ public:
     /// Stops everything in reverse dependency order, then runs `done`.
     void shutdown(std::function<void()> done);
     bool shutting_down() const { return shutting_down_; }
+    /// Out of patience (a second SIGTERM): SIGKILL to every program's tree
+    /// and to whatever is still being ended, now.
+    void kill_all_now();
 
     /// Who requires whom in the running config.
     const plan::Graph& graph() const { return graph_; }

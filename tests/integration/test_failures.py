@@ -256,7 +256,9 @@ stop_timeout = "5s"
         started = time.monotonic()
         self.svctl("stop", "parent")
         self.assertLess(time.monotonic() - started, 3, "the leader died of SIGTERM; no stop_timeout needed")
-        wait_for(lambda: pid_gone(parent["pid"]) and pid_gone(grandchild), timeout=3,
+        # The grandchild ignores TERM: it gets the rest of the stop_timeout
+        # (KillMode=mixed), then SIGKILL.
+        wait_for(lambda: pid_gone(parent["pid"]) and pid_gone(grandchild), timeout=15,
                  what="the leader and its grandchild to be killed and reaped")
         self.assertEqual(processes_with_marker(self.marker), [])
 

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from svdtest import SVCTL, SVD, SvdTestCase, pid_alive, toml_array, wait_for
+from svdtest import SVCTL, SVD, SvdTestCase, pid_alive, processes_with_marker, toml_array, wait_for
 
 
 class ReloadSafetyTest(SvdTestCase):
@@ -125,6 +125,17 @@ class ReloadSafetyTest(SvdTestCase):
         wait_for(lambda: not pid_alive(pid), timeout=15, what="SIGKILL after stop_timeout")
         self.assertIn("SIGKILL", self.svd_output())
 
+    def test_a_tree_still_draining_is_ended_by_the_new_image(self):
+        worker = f"(trap '' TERM; exec -a {self.marker}-worker sleep 1000) & sleep 0.3; exit 0"
+        self.write_svd_config(self.program("app", ["/bin/bash", "-c", worker],
+                                           'restart = "never"\nstop_timeout = "2s"'))
+        self.start_svd()
+        wait_for(lambda: "rest of its tree" in self.svd_output(), what="the main process to exit")
+        pid = processes_with_marker(self.marker + "-worker")[0]
+        self.svctl("reload")
+        self.assertTrue(pid_alive(pid), "it ignores TERM: it has until its stop_timeout")
+        wait_for(lambda: not pid_alive(pid), timeout=15, what="SIGKILL at the end of the stop_timeout")
+
     def test_no_fd_is_duplicated_across_reloads(self):
         self.write_svd_config(self.program("a", self.sleeper(tag="a")))
         started = subprocess.run([SVD, "--config", self.config, "--allow-root", "--daemon"], capture_output=True,
@@ -148,6 +159,18 @@ class ReloadSafetyTest(SvdTestCase):
         logs = [target for target in after.values() if target.endswith("svd.log")]
         self.assertEqual(len(logs), 1, after)
         self.assertEqual(len(after), len(first), f"before {first}\nafter {after}")
+        # And every one of them is close-on-exec: nothing svd holds leaks into
+        # a program or a further reload except what it hands over on purpose.
+        leaking = []
+        for fd, target in after.items():
+            try:
+                with open(f"/proc/{svd_pid}/fdinfo/{fd}") as info:
+                    flags = int(next(line for line in info if line.startswith("flags")).split()[1], 8)
+            except (OSError, StopIteration):
+                continue
+            if fd > 2 and not flags & 0o2000000:
+                leaking.append((fd, target))
+        self.assertEqual(leaking, [])
         self.svctl("shutdown")
 
     def test_concurrent_reloads_are_all_answered(self):

@@ -50,3 +50,18 @@ class TreeStopTest(SvdTestCase):
         wait_for(lambda: os.path.exists(got_term), timeout=15, what="the worker to get TERM")
         wait_for(lambda: os.path.exists(drained), timeout=15, what="the worker to finish draining")
         self.assertIn("rest of its tree", self.svd_output())
+
+    def test_a_second_sigterm_kills_a_draining_tree_at_once(self):
+        import signal
+        worker = f"(trap '' TERM; exec -a {self.marker}-worker sleep 1000) & exec sleep 1000"
+        self.write_svd_config(f'[program.app]\ncommand = {toml_array(["/bin/bash", "-c", worker])}\n'
+                              f'start_grace = "100ms"\nstop_timeout = "120s"\n')
+        self.start_svd()
+        self.wait_state("app", "RUNNING")
+        pid = wait_for(lambda: processes_with_marker(self.marker + "-worker"), what="the worker")[0]
+        self.svd.send_signal(signal.SIGTERM)
+        wait_for(lambda: "rest of its tree" in self.svd_output(), what="the main process to exit")
+        self.assertTrue(pid_alive(pid), "it ignores TERM and has 120 s")
+        self.svd.send_signal(signal.SIGTERM)
+        self.svd.wait(30)  # well before the 120 s stop_timeout
+        self.assertFalse(pid_alive(pid))
