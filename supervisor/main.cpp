@@ -6,6 +6,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/binary.h"
 #include "daemon/handover.h"
+#include "daemon/options.h"
 #include "sockets/sockets.h"
 #include "daemon/state_file.h"
 #include "spawn/fd_reserve.h"
@@ -29,64 +30,6 @@
 #include <uv.h>
 
 namespace {
-
-struct Options {
-    std::string config;
-    bool daemon = false;
-    bool check = false;
-    bool allow_root = false;
-    std::string profile;
-    std::vector<std::string> argv;
-};
-
-const char* kUsage =
-    "usage: svd [--config FILE] [--profile NAME] [--daemon] [--check] [--allow-root]\n"
-    "  --config FILE  the main config (default: $SVD_CONFIG, then ~/.config/svd/svd.toml)\n"
-    "  --profile NAME apply [profile.NAME] of the config (default: $SVD_PROFILE)\n"
-    "  --daemon       run in the background; returns once the control socket accepts\n"
-    "  --check        validate the whole config, print errors as file:line:col, exit 0/1\n"
-    "  --allow-root   run as root anyway (svd is built for unprivileged service users)\n"
-    "  --version      print the version\n";
-
-/// The fd number of --adopt-state, or -1 unless it is a plain number of an
-/// inherited fd (above stdin, stdout and stderr).
-int parse_state_fd(const char* text) {
-    char* end = nullptr;
-    long fd = std::strtol(text, &end, 10);
-    if (!*text || *end || fd < 3 || fd > 1 << 20) return -1;
-    return static_cast<int>(fd);
-}
-
-int parse_options(int argc, char** argv, Options& options) {
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if ((arg == "--config" || arg == "-c") && i + 1 < argc) options.config = argv[++i];
-        else if (arg.rfind("--config=", 0) == 0) options.config = arg.substr(9);
-        else if (arg == "--daemon" || arg == "-d") options.daemon = true;
-        else if (arg == "--profile" && i + 1 < argc) options.profile = argv[++i];
-        else if (arg.rfind("--profile=", 0) == 0) options.profile = arg.substr(10);
-        else if (arg == "--check") options.check = true;
-        else if (arg == "--adopt-state" && i + 1 < argc) {
-            // Internal; read before the other options by adopt_state_fd().
-            if (parse_state_fd(argv[++i]) < 0) {
-                std::cerr << "svd: --adopt-state needs the number of an inherited fd, not '" << argv[i] << "'\n";
-                return 2;
-            }
-        }
-        else if (arg == "--allow-root") options.allow_root = true;
-        else if (arg == "--version") {
-            std::cout << "svd " << SVD_VERSION << "\n";
-            return 0;
-        } else if (arg == "--help" || arg == "-h") {
-            std::cout << kUsage;
-            return 0;
-        } else {
-            std::cerr << "svd: unknown option '" << arg << "'\n" << kUsage;
-            return 2;
-        }
-    }
-    return -1;
-}
 
 /// Everything that lives as long as the loop runs.
 struct Daemon {
@@ -254,15 +197,6 @@ void on_signal(uv_signal_t* handle, int signum) {
     return true;
 }
 
-/// --adopt-state FD, looked for before the options are parsed: a new image
-/// that does not understand its options must still fall back. -1 when
-/// absent or malformed (never stdin, which atoi's 0 would have read).
-int adopt_state_fd(int argc, char** argv) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], "--adopt-state") == 0) return parse_state_fd(argv[i + 1]);
-    return -1;
-}
-
 /// After a reload: serve the handed-over clients and answer those waiting.
 void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
     std::vector<int> waiting = handover.value("waiting", std::vector<int>{});
@@ -293,7 +227,7 @@ void answer_reload(Daemon& daemon, const nlohmann::json& handover) {
 
 static int run(int argc, char** argv) {
     std::optional<nlohmann::json> handover;
-    if (int fd = adopt_state_fd(argc, argv); fd >= 0) {
+    if (int fd = svd::daemon::adopt_state_fd(argc, argv); fd >= 0) {
         std::string why;
         handover = svd::daemon::read_handover(fd, why);
         if (!handover) {
@@ -314,8 +248,8 @@ static int run(int argc, char** argv) {
     // Fds inherited from whoever started svd are not ours to pass on: none
     // reaches a program (spawn closes them) nor a reloaded image.
     if (!handover) syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-    Options options;
-    if (int rc = parse_options(argc, argv, options); rc >= 0) {
+    svd::daemon::Options options;
+    if (int rc = svd::daemon::parse_options(argc, argv, options); rc >= 0) {
         if (handover) return fail("the new svd does not take the options it was given (exit " + std::to_string(rc) +
                                   ")");
         return rc;

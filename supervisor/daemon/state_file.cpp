@@ -1,5 +1,5 @@
 #include "daemon/state_file.h"
-#include "runtime/process_table.h"
+#include "procs/process_table.h"
 #include "text/join.h"
 
 #include <cerrno>
@@ -21,10 +21,10 @@
 namespace svd::daemon {
 namespace {
 
-using runtime::ProcessInfo;
-using runtime::read_process;
-using runtime::read_process_table;
-using runtime::read_small_file;
+using procs::ProcessInfo;
+using procs::read_process;
+using procs::read_process_table;
+using procs::read_small_file;
 
 
 constexpr const char* kHeader = "svd-state 1";

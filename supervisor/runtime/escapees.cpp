@@ -1,5 +1,5 @@
 #include "runtime/escapees.h"
-#include "runtime/process_table.h"
+#include "procs/process_table.h"
 
 #include <cerrno>
 #include <csignal>
@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 namespace svd::runtime {
+
+using procs::read_small_file;
 
 
 std::vector<Escapee> find_escapees(const std::set<std::string>& names, const std::function<bool(pid_t)>& tracked) {

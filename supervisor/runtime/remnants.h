@@ -10,7 +10,7 @@
 #pragma once
 
 #include "loop/handle.h"
-#include "runtime/process_table.h"
+#include "procs/process_table.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +25,13 @@
 #include <vector>
 
 namespace svd::runtime {
+
+using procs::ProcessInfo;
+using procs::read_process;
+using procs::read_process_table;
+using procs::read_small_file;
+using procs::still_running;
+using procs::tree_of_group;
 
 class Remnants {
 public:

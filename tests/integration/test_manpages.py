@@ -104,7 +104,7 @@ class ManPagesTest(unittest.TestCase):
                        "--prefix", "NO_COLOR", "SVD_SOCKET"]:
             self.assertTrue(option in svctl, f"{option} is not in svctl(1)")
         svd = rendered("svd.8")
-        options = set(re.findall(r'arg == "(--[a-z-]+)"', read("supervisor", "main.cpp")))
+        options = set(re.findall(r'arg == "(--[a-z-]+)"', read("supervisor", "daemon", "options.cpp")))
         self.assertIn("--check", options)
         for word in sorted(options) + ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "STOPPED", "WAITING", "STARTING",
                                        "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL"]:

@@ -1,7 +1,8 @@
-// runtime/: the machine's processes as /proc shows them, read once per
-// question: who is in a process group, who descends from whom. Used to end
-// a program's whole tree, including what left its group (setsid), and by
-// the next svd to find what a killed one left behind.
+// procs/: the machine's processes as /proc shows them, read once per
+// question through Debian's libproc2 (procps): who is in a process group,
+// who descends from whom. Used to end a program's whole tree, including
+// what left its group (setsid), and by the next svd to find what a killed
+// one left behind.
 #pragma once
 
 #include <set>
@@ -9,7 +10,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace svd::runtime {
+namespace svd::procs {
 
 struct ProcessInfo {
     pid_t pid = 0;
@@ -34,4 +35,4 @@ bool still_running(pid_t pid, unsigned long long start_time);
 /// an ifstream throws when the process exits while it is read).
 std::string read_small_file(const std::string& path);
 
-} // namespace svd::runtime
+} // namespace svd::procs

@@ -1,11 +1,11 @@
 // Whose tree a process is in: what stop and drain signal.
-#include "runtime/process_table.h"
+#include "procs/process_table.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
-using namespace svd::runtime;
+using namespace svd::procs;
 
 namespace {
 
@@ -20,7 +20,7 @@ std::vector<pid_t> pids(const std::vector<ProcessInfo>& processes) {
 
 } // namespace
 
-TEST_CASE("a group's tree holds its members and what descends from them in other groups", "[runtime]") {
+TEST_CASE("a group's tree holds its members and what descends from them in other groups", "[procs]") {
     std::vector<ProcessInfo> table = {
         process(1, 0, 1),         // init
         process(10, 1, 10),       // svd
@@ -37,12 +37,12 @@ TEST_CASE("a group's tree holds its members and what descends from them in other
     CHECK(tree_of_group(table, 99).empty());
 }
 
-TEST_CASE("a reaped leader's group is still found by its members", "[runtime]") {
+TEST_CASE("a reaped leader's group is still found by its members", "[procs]") {
     std::vector<ProcessInfo> table = {process(10, 1, 10), process(21, 10, 20), process(22, 21, 22)};
     CHECK(pids(tree_of_group(table, 20)) == std::vector<pid_t>{21, 22});
 }
 
-TEST_CASE("the running process reads back as itself", "[runtime]") {
+TEST_CASE("the running process reads back as itself", "[procs]") {
     ProcessInfo self;
     REQUIRE(read_process(getpid(), self));
     CHECK(self.pid == getpid());
