@@ -30,7 +30,9 @@ bool make_directories(const std::string& path, unsigned mode, std::string& error
 }
 
 bool prepare_tree(const config::Config& config, std::string& error) {
-    if (!make_directories(config.svd.home, 0755, error)) return false;
+    // Only svd's user has any business in its tree (issue 15): home and
+    // run_dir 0700, logs 0750 so a group (e.g. a log shipper) can read them.
+    if (!make_directories(config.svd.home, 0700, error)) return false;
     if (!make_directories(config.svd.log_dir, 0750, error)) return false;
     if (!make_directories(config.svd.run_dir, 0700, error)) return false;
     return true;

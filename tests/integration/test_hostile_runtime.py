@@ -82,6 +82,16 @@ class DirectorySafetyTest(SvdTestCase):
         self.wait_state("web", "RUNNING")
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(shared, "svd-log")).st_mode), 0o750)
 
+    def test_a_home_svd_creates_is_its_users_only(self):
+        home = os.path.join(self.dir, "fresh-home")
+        # The control socket and logs stay in the test's tree, where the
+        # helpers look; only home is new.
+        self.write_config(f"[svd]\nhome = {toml_string(home)}\nrun_dir = {toml_string(os.path.dirname(self.socket_path))}\n"
+                          f"log_dir = {toml_string(self.log_dir)}\n" + program("web", self.sleeper()))
+        self.start_svd()
+        self.wait_state("web", "RUNNING")
+        self.assertEqual(stat.S_IMODE(os.stat(home).st_mode), 0o700)
+
     def test_planted_symlinks_in_log_dir_are_not_written_through(self):
         victim = os.path.join(self.dir, "victim.txt")
         with open(victim, "w") as f:
