@@ -152,10 +152,23 @@ class ReloadSafetyTest(SvdTestCase):
                 except OSError:
                     pass
             return out
-        first = fds()
+
+        def settled_fds():
+            # svd closes a client's connection when it reads its EOF: the
+            # socket of the svctl that just ran may still be listed. Read
+            # until two reads 100 ms apart agree.
+            previous = fds()
+            for _ in range(50):
+                time.sleep(0.1)
+                current = fds()
+                if current == previous:
+                    return current
+                previous = current
+            return previous
+        first = settled_fds()
         for _ in range(3):
             self.svctl("reload")
-        after = fds()
+        after = settled_fds()
         logs = [target for target in after.values() if target.endswith("svd.log")]
         self.assertEqual(len(logs), 1, after)
         self.assertEqual(len(after), len(first), f"before {first}\nafter {after}")
