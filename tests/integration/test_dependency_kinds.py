@@ -116,17 +116,20 @@ class DependencyKindsTest(SvdTestCase):
         worst = max(client.latencies)
         print(f"\n{kind}: worst wait through the proxy during the upstream's restart: {worst * 1000:.0f} ms "
               f"({len(client.latencies)} answers, {len(client.failures)} failures)")
-        self.assertEqual(client.failures, [], "requests through the held socket failed")
-        return before, after
+        return before, after, client
 
     def test_after_leaves_the_proxy_running_across_a_restart_of_its_upstream(self):
-        before, after = self.restart_upstream("after")
+        before, after, client = self.restart_upstream("after")
+        # The proxy kept running, so nothing it had accepted was cut off.
+        self.assertEqual(client.failures, [], "requests through the proxy failed")
         self.assertEqual(after["proxy"]["pid"], before["proxy"]["pid"], "the proxy restarted with its upstream")
         self.assertEqual(after["proxy"]["after"], {"upstream": "ready"})
         self.assertEqual(after["proxy"]["requires"], {})
 
     def test_requires_restarts_the_proxy_with_its_upstream(self):
-        before, after = self.restart_upstream("requires")
+        # A request the proxy holds when it is stopped may be cut off: no
+        # assertion on failures here, only the count printed above.
+        before, after, _ = self.restart_upstream("requires")
         self.assertNotEqual(after["proxy"]["pid"], before["proxy"]["pid"], "the proxy did not follow its upstream")
         self.assertEqual(after["proxy"]["requires"], {"upstream": "ready"})
         self.assertEqual(after["proxy"]["after"], {})
