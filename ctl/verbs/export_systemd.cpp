@@ -3,7 +3,7 @@
 //   type oneshot → Type=oneshot + RemainAfterExit=yes; ready.notify → Type=notify
 //   ready tcp/exec/delay → ExecStartPost= that waits, TimeoutStartSec=timeout
 //   restart → Restart=; backoff.initial → RestartSec=; stop_* → KillSignal=, TimeoutStopSec=
-//   requires → Requires= + After=; sockets → NAME.socket + Sockets=
+//   requires → Requires= + After=; after → After=; sockets → NAME.socket + Sockets=
 //   start boot → WantedBy=default.target; on-demand → only the socket is wanted
 #include "verbs/export_systemd.h"
 
@@ -142,13 +142,15 @@ private:
         for (const auto& dependency : program.dependencies) {
             std::string name = unit(dependency.name, ".service");
             after += (after.empty() ? "" : " ") + name;
+            // `after` is systemd's After= alone.
+            if (dependency.kind == svd::config::DependencyKind::Requires)
+                requires_units += (requires_units.empty() ? "" : " ") + name;
             if (dependency.condition == Condition::Healthy) {
                 line(comments, "# requires " + dependency.name +
                                    " = \"healthy\": systemd has no health checks; this waits until it is started (ready)");
                 note(program, "requires " + dependency.name + " = \"healthy\": systemd only orders after it started");
             }
         }
-        requires_units = after;
         std::string socket_units =
             svd::text::join(program.sockets, " ", [this](const std::string& socket) { return unit(socket, ".socket"); });
         if (!socket_units.empty()) after += (after.empty() ? "" : " ") + socket_units;

@@ -11,11 +11,16 @@ bool same_probe(const config::Probe& a, const config::Probe& b) {
            a.timeout == b.timeout && a.interval == b.interval && a.retries == b.retries;
 }
 
-bool same_dependencies(const std::vector<config::Dependency>& a, const std::vector<config::Dependency>& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].name != b[i].name || a[i].condition != b[i].condition) return false;
-    return true;
+/// The dependencies of one kind agree, in the order written.
+bool same_dependencies(const std::vector<config::Dependency>& a, const std::vector<config::Dependency>& b,
+                       config::DependencyKind kind) {
+    auto of_kind = [kind](const std::vector<config::Dependency>& all) {
+        std::vector<std::pair<std::string, config::Condition>> out;
+        for (const auto& dependency : all)
+            if (dependency.kind == kind) out.emplace_back(dependency.name, dependency.condition);
+        return out;
+    };
+    return of_kind(a) == of_kind(b);
 }
 
 } // namespace
@@ -40,7 +45,8 @@ std::vector<std::string> changed_keys(const config::Program& a, const config::Pr
     check(a.sockets == b.sockets, "sockets");
     check(a.socket_protocol == b.socket_protocol, "socket_protocol");
     check(a.start == b.start, "start");
-    check(same_dependencies(a.dependencies, b.dependencies), "requires");
+    check(same_dependencies(a.dependencies, b.dependencies, config::DependencyKind::Requires), "requires");
+    check(same_dependencies(a.dependencies, b.dependencies, config::DependencyKind::After), "after");
     check(same_probe(a.ready, b.ready), "ready");
     check(same_probe(a.health, b.health), "health");
     check(a.restart == b.restart, "restart");

@@ -16,8 +16,11 @@ void check_requirements(const Config& config, bool all_files_read, Diagnostics& 
             const Program* target = config.find_program(dependency.name);
             if (!target) {
                 if (!all_files_read) continue;
-                diag.error(dependency.where, "program '" + program.name + "' requires unknown program '" +
-                                                 dependency.name + "'" + did_you_mean(dependency.name, names));
+                diag.error(dependency.where, "program '" + program.name + "' " +
+                                                 (dependency.kind == DependencyKind::After ? "is ordered after"
+                                                                                           : "requires") +
+                                                 " unknown program '" + dependency.name + "'" +
+                                                 did_you_mean(dependency.name, names));
                 continue;
             }
             if (dependency.condition == Condition::Completed && target->type != ProgramType::Oneshot) {

@@ -57,6 +57,14 @@ const char* to_string(Condition condition) {
     return "?";
 }
 
+const char* to_string(DependencyKind kind) {
+    switch (kind) {
+    case DependencyKind::Requires: return "requires";
+    case DependencyKind::After: return "after";
+    }
+    return "?";
+}
+
 const char* to_string(StderrMode mode) {
     switch (mode) {
     case StderrMode::Merge: return "merge";

@@ -68,10 +68,18 @@ struct Probe {
 };
 const char* to_string(Probe::Kind);
 
+/// `requires`: start NAME first, wait for the condition, stop (and, for
+/// ready or healthy, restart) with it. `after`: order only; wait for the
+/// condition when both are starting, never start, stop or restart because
+/// of NAME (a proxy whose socket svd holds needs its upstream only to answer).
+enum class DependencyKind { Requires, After };
+const char* to_string(DependencyKind);
+
 struct Dependency {
     std::string name;
     Condition condition = Condition::Ready;
     Location where;
+    DependencyKind kind = DependencyKind::Requires;
 };
 
 struct Backoff {
@@ -112,8 +120,8 @@ struct Program {
     Location sockets_where;
     SocketProtocol socket_protocol = SocketProtocol::Systemd;
     StartMode start = StartMode::Boot;
-    /// `requires = { NAME = "CONDITION" }`, in the order written. (Not named
-    /// `requires`: that is a C++20 keyword.)
+    /// `requires = { NAME = "CONDITION" }` then `after = { ... }`, each in
+    /// the order written. (Not named `requires`: that is a C++20 keyword.)
     std::vector<Dependency> dependencies;
     Probe ready;
     Probe health;

@@ -14,7 +14,7 @@ namespace {
 
 const std::vector<std::string> kProgramKeys = {
     "type",     "command", "directory", "environment", "env_file",   "sockets",     "socket_protocol",
-    "start",    "requires", "ready",    "health",      "restart",    "exit_codes",  "backoff",
+    "start",    "requires", "after", "ready",    "health",      "restart",    "exit_codes",  "backoff",
     "stop_signal", "stop_timeout", "start_grace", "log", "creates",  "umask",       "watch",
     "crash_limit",
 };
@@ -119,24 +119,37 @@ struct ProgramReader {
         }
     }
 
-    void read_requires(Program& program) const {
-        const toml::table* table = fields.subtable("requires");
+    /// `requires` or `after`: the same table, NAME = CONDITION.
+    void read_dependencies(Program& program, DependencyKind kind) const {
+        const std::string key = to_string(kind);
+        const toml::table* table = fields.subtable(key);
         if (!table) return;
         static const std::vector<std::pair<std::string, Condition>> kConditions = {
             {"started", Condition::Started}, {"ready", Condition::Ready},
             {"healthy", Condition::Healthy}, {"completed", Condition::Completed}};
         // The keys are program names; unknown ones are cross_check's to report.
-        TableFields requires_fields(*table, fields.file(), section(), "requires.", diag);
+        TableFields dependency_fields(*table, fields.file(), section(), key + ".", diag);
         std::vector<std::pair<Location, Dependency>> written;
-        for (auto&& [key, value] : *table) {
+        for (auto&& [name_key, value] : *table) {
             Dependency dependency;
-            dependency.name = std::string(key.str());
-            dependency.where = location_of(key.source(), fields.file());
+            dependency.name = std::string(name_key.str());
+            dependency.where = location_of(name_key.source(), fields.file());
+            dependency.kind = kind;
             if (dependency.name == name) {
-                diag.error(dependency.where, "program '" + name + "' requires itself");
+                diag.error(dependency.where, "program '" + name + "' " +
+                                                 (kind == DependencyKind::After ? "is ordered after" : "requires") +
+                                                 " itself");
                 continue;
             }
-            auto condition = requires_fields.choice(dependency.name, kConditions);
+            // One program, one kind: "requires" already orders, so both would say two things.
+            auto other = std::find_if(program.dependencies.begin(), program.dependencies.end(),
+                                      [&](const Dependency& d) { return d.name == dependency.name && d.kind != kind; });
+            if (other != program.dependencies.end()) {
+                diag.error(dependency.where, "'" + dependency.name + "' is in both 'requires' (" + other->where.str() +
+                                                 ") and 'after'; 'requires' already orders, keep one");
+                continue;
+            }
+            auto condition = dependency_fields.choice(dependency.name, kConditions);
             if (!condition) continue;
             dependency.condition = *condition;
             written.emplace_back(dependency.where, std::move(dependency));
@@ -309,7 +322,9 @@ Program read_program(const std::string& name, const toml::table& table, const st
     program.name = name;
     if (!base) program.where = fields.table_where();
     if (base && fields.has("sockets")) program.sockets.clear();
-    if (base && fields.has("requires")) program.dependencies.clear();
+    for (DependencyKind kind : {DependencyKind::Requires, DependencyKind::After})
+        if (base && fields.has(to_string(kind)))
+            std::erase_if(program.dependencies, [kind](const Dependency& d) { return d.kind == kind; });
 
     if (auto type = fields.choice<ProgramType>("type", {{"longrun", ProgramType::Longrun},
                                                         {"oneshot", ProgramType::Oneshot}}))
@@ -333,7 +348,8 @@ Program read_program(const std::string& name, const toml::table& table, const st
     if (program.start == StartMode::OnDemand && program.sockets.empty() && !fields.has("sockets"))
         fields.error("start", "'start = \"on-demand\"' starts the program on the first connection, so it needs 'sockets'");
 
-    reader.read_requires(program);
+    reader.read_dependencies(program, DependencyKind::Requires);
+    reader.read_dependencies(program, DependencyKind::After);
     if (!base || fields.has("ready")) program.ready = reader.read_probe("ready", false);
     if (!base || fields.has("health")) program.health = reader.read_probe("health", true);
 

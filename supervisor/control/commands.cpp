@@ -155,8 +155,12 @@ json Commands::describe(const std::string& name) {
     entry["status_text"] = notified.empty() ? nlohmann::json(nullptr) : nlohmann::json(notified);
     entry["start"] = config::to_string(spec.start);
     json required = json::object();
-    for (const auto& dependency : spec.dependencies) required[dependency.name] = config::to_string(dependency.condition);
+    json after = json::object();
+    for (const auto& dependency : spec.dependencies)
+        (dependency.kind == config::DependencyKind::After ? after : required)[dependency.name] =
+            config::to_string(dependency.condition);
     entry["requires"] = required;
+    entry["after"] = after;
     entry["sockets"] = spec.sockets;
     if (auto* output = supervisor_.output(name)) {
         entry["log"] = output->stdout_path();

@@ -20,7 +20,8 @@ Graph::Graph(const config::Config& config) {
     for (const config::Program& program : config.programs)
         for (const config::Dependency& dependency : program.dependencies) {
             if (dependency.name == program.name || !config.find_program(dependency.name)) continue;
-            forward_[program.name].push_back({program.name, dependency.name, dependency.condition, &dependency});
+            forward_[program.name].push_back(
+                {program.name, dependency.name, dependency.condition, dependency.kind, &dependency});
         }
     // Reverse edges point at the forward ones' data, so build them after
     // every forward vector has its final size.
@@ -54,12 +55,12 @@ void Graph::visit(const std::string& name, std::map<std::string, int>& mark, std
     order_.push_back(name);
 }
 
-const std::vector<Edge>& Graph::requires_of(const std::string& name) const {
+const std::vector<Edge>& Graph::edges_from(const std::string& name) const {
     auto found = forward_.find(name);
     return found == forward_.end() ? kNoEdges : found->second;
 }
 
-const std::vector<Edge>& Graph::required_by(const std::string& name) const {
+const std::vector<Edge>& Graph::edges_to(const std::string& name) const {
     auto found = backward_.find(name);
     return found == backward_.end() ? kNoEdges : found->second;
 }
@@ -71,7 +72,7 @@ std::vector<std::string> Graph::reach(const std::string& name, bool forward, con
     while (!frontier.empty()) {
         std::string current = std::move(frontier.back());
         frontier.pop_back();
-        for (const Edge& edge : forward ? requires_of(current) : required_by(current)) {
+        for (const Edge& edge : forward ? edges_from(current) : edges_to(current)) {
             const std::string& next = forward ? edge.to : edge.from;
             if (!keep(edge) || !seen.insert(next).second) continue;
             out.push_back(next);
@@ -84,17 +85,28 @@ std::vector<std::string> Graph::reach(const std::string& name, bool forward, con
     return out;
 }
 
+namespace {
+
+bool is_requires(const Edge& edge) { return edge.kind == config::DependencyKind::Requires; }
+
+} // namespace
+
 std::vector<std::string> Graph::dependencies_of(const std::string& name) const {
-    return reach(name, true, [](const Edge&) { return true; });
+    return reach(name, true, is_requires);
 }
 
 std::vector<std::string> Graph::dependents_of(const std::string& name) const {
+    return reach(name, false, is_requires);
+}
+
+std::vector<std::string> Graph::successors_of(const std::string& name) const {
     return reach(name, false, [](const Edge&) { return true; });
 }
 
 std::vector<std::string> Graph::followers_of(const std::string& name) const {
     return reach(name, false, [](const Edge& edge) {
-        return edge.condition == config::Condition::Ready || edge.condition == config::Condition::Healthy;
+        return is_requires(edge) &&
+               (edge.condition == config::Condition::Ready || edge.condition == config::Condition::Healthy);
     });
 }
 

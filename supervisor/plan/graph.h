@@ -1,7 +1,8 @@
 // plan/: what starts and stops when, decided without running anything.
 //
-// The dependency graph of one loaded config: who requires whom, on which
-// condition, in both directions, a topological order and the cycles. Built
+// The dependency graph of one loaded config: who requires or is ordered
+// after whom, on which condition, in both directions, a topological order
+// and the cycles (across both kinds). Built
 // once per config (svd start, update, reload) and asked by the planner, the
 // runtime and the config checker (which reports the cycles).
 #pragma once
@@ -15,11 +16,13 @@
 
 namespace svd::plan {
 
-/// `from` requires `to` to reach `condition` first.
+/// `from` waits for `to` to reach `condition` first; with kind Requires it
+/// also starts, stops and restarts with it.
 struct Edge {
     std::string from;
     std::string to;
     config::Condition condition = config::Condition::Ready;
+    config::DependencyKind kind = config::DependencyKind::Requires;
     const config::Dependency* source = nullptr; ///< where it is written, for messages
 };
 
@@ -35,17 +38,21 @@ public:
     Graph(Graph&&) = default;
     Graph& operator=(Graph&&) = default;
 
-    /// What `name` requires directly, in the order written.
-    const std::vector<Edge>& requires_of(const std::string& name) const;
-    /// Who requires `name` directly.
-    const std::vector<Edge>& required_by(const std::string& name) const;
+    /// What `name` waits for directly (requires and after), in the order written.
+    const std::vector<Edge>& edges_from(const std::string& name) const;
+    /// Who waits for `name` directly (requires and after).
+    const std::vector<Edge>& edges_to(const std::string& name) const;
 
     /// Everything `name` requires, directly or not, dependencies first.
     std::vector<std::string> dependencies_of(const std::string& name) const;
-    /// Everything that requires `name`, directly or not.
+    /// Everything that requires `name`, directly or not: they stop with it.
     std::vector<std::string> dependents_of(const std::string& name) const;
-    /// Dependents that need `name` ready or healthy, directly or through
-    /// others that do: they restart when `name` restarts.
+    /// Everything ordered after `name` over either kind, directly or not:
+    /// when they stop together, they stop first.
+    std::vector<std::string> successors_of(const std::string& name) const;
+    /// Dependents that require `name` ready or healthy, directly or through
+    /// others that do: they restart when `name` restarts. (`after` never
+    /// makes a follower.)
     std::vector<std::string> followers_of(const std::string& name) const;
 
     /// Every program, each after what it requires (config order among

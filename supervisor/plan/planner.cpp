@@ -35,14 +35,29 @@ bool condition_holds(const ProgramView& target, config::Condition condition) {
     return false;
 }
 
+namespace {
+
+/// An `after` edge only orders: it holds `name` back while its target is on
+/// its way up (a start or restart job, or a process not ready yet), never
+/// because the target is stopped, stopping for good or FATAL.
+bool coming_up(const ProgramView& target) {
+    if (target.job.type == JobType::Restart || target.job.type == JobType::Start) return true;
+    if (target.job.stops()) return false;
+    return target.state == State::Starting || target.state == State::Backoff;
+}
+
+} // namespace
+
 Blocked blocked_by(const Graph& graph, const Views& views, const std::string& name) {
     Blocked blocked;
-    for (const Edge& edge : graph.requires_of(name)) {
+    for (const Edge& edge : graph.edges_from(name)) {
         auto found = views.find(edge.to);
         // A requirement about to stop (or restart) does not count even while
         // it still runs: starting against it would hold its stop up, since
         // dependents stop first.
         if (found != views.end() && !found->second.job.stops() && condition_holds(found->second, edge.condition))
+            continue;
+        if (edge.kind == config::DependencyKind::After && (found == views.end() || !coming_up(found->second)))
             continue;
         State state = found == views.end() ? State::Fatal : found->second.state;
         bool coming = found != views.end() && found->second.job.starts();
@@ -60,11 +75,16 @@ Blocked blocked_by(const Graph& graph, const Views& views, const std::string& na
 
 namespace {
 
-/// Something that requires `name` still has a process: `name` must wait
-/// for it to stop first.
+/// Something that requires `name` still has a process, or something ordered
+/// after it is stopping too: `name` must wait for it to stop first. (What is
+/// only ordered after `name` and keeps running does not hold its stop up.)
 bool dependents_alive(const Graph& graph, const Views& views, const std::string& name) {
     for (const std::string& dependent : graph.dependents_of(name))
         if (auto found = views.find(dependent); found != views.end() && has_process(found->second.state)) return true;
+    for (const std::string& successor : graph.successors_of(name))
+        if (auto found = views.find(successor);
+            found != views.end() && found->second.job.stops() && has_process(found->second.state))
+            return true;
     return false;
 }
 

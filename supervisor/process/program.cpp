@@ -22,7 +22,7 @@ void Program::enter(State state, std::string message) {
     host_.changed(*this, from);
 }
 
-bool Program::start() {
+bool Program::start(std::string why) {
     switch (state_) {
     case State::Starting:
     case State::Running:
@@ -41,6 +41,7 @@ bool Program::start() {
     crash_streak_ = 0;
     temporary_failures_ = 0;
     crash_times_.clear(); // a start asked for by the user begins a fresh count
+    start_note_ = std::move(why);
     if (spec_.type == config::ProgramType::Oneshot && !spec_.creates.empty()) {
         struct stat info {};
         if (stat(spec_.creates.c_str(), &info) == 0) {
@@ -84,7 +85,7 @@ void Program::spawn_now() {
     temporary_failures_ = 0;
     started_at_ = host_.now();
     after_stop_ = AfterStop::Stay;
-    enter(State::Starting);
+    enter(State::Starting, start_note_);
     host_.probes_begin(*this);
     if (spec_.type == config::ProgramType::Oneshot) {
         if (spec_.ready.kind != config::Probe::Kind::None) host_.set_timer(*this, spec_.ready.timeout);
@@ -154,6 +155,10 @@ void Program::temporary_failure(const std::string& why) {
 
 void Program::failed_start(const std::string& why) {
     ++failed_starts_;
+    if (spec_.restart == config::RestartPolicy::Never) {
+        enter(State::Fatal, why + "; not retried (restart = \"never\")");
+        return;
+    }
     if (failed_starts_ > spec_.backoff.retries) {
         std::string text = why + "; gave up after " + std::to_string(failed_starts_) + " failed start";
         if (failed_starts_ > 1) text += "s";
@@ -171,6 +176,7 @@ void Program::on_exit(int wait_status) {
     host_.probes_end(*this);
     const State was = state_;
     pid_ = 0;
+    start_note_.clear(); // a run that ended is no longer "restarted by watch"
     ready_ = false;
     healthy_.reset();
     const std::string how = describe_wait_status(wait_status);
@@ -202,6 +208,13 @@ void Program::on_exit(int wait_status) {
         return;
     }
     if (was == State::Starting) {
+        // restart = "never": svd never runs it again by itself, so an early
+        // exit is its result, not a failed start to retry (a data job that
+        // finishes within start_grace must not run twice).
+        if (spec_.restart == config::RestartPolicy::Never && exit_is_success(wait_status)) {
+            enter(State::Exited, how);
+            return;
+        }
         failed_start("exited too quickly (" + how + ")");
         return;
     }
@@ -281,7 +294,7 @@ void Program::on_ready() {
         host_.changed(*this, state_);
         return;
     }
-    enter(State::Running);
+    enter(State::Running, start_note_);
 }
 
 Program::Adopted Program::snapshot() const {

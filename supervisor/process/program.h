@@ -78,8 +78,10 @@ public:
     Clock::time_point state_since() const { return state_since_; }
     Clock::time_point started_at() const { return started_at_; }
 
-    /// Starts the program now, whatever held it back. False with message() when it cannot.
-    bool start();
+    /// Starts the program now, whatever held it back; `why`, when given, is
+    /// its message until it exits ("restarted by watch: src/app.py"). False
+    /// with message() when it cannot.
+    bool start(std::string why = {});
     /// Held back by a dependency; `reason` says which.
     void wait(const std::string& reason);
     /// Stops the program (and cancels any pending restart).
@@ -143,6 +145,7 @@ private:
     std::deque<Clock::time_point> crash_times_; ///< restarts within crash_limit.within
     AfterStop after_stop_ = AfterStop::Stay;
     std::string after_stop_reason_;
+    std::string start_note_; ///< why this run was started, shown while it runs
     Clock::time_point state_since_{};
     Clock::time_point started_at_{};
 };

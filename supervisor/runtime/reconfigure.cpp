@@ -139,8 +139,11 @@ void Supervisor::restart_for_watch(const std::string& name, const std::string& w
     process::Program* program = find(name);
     if (!program) return;
     State state = program->state();
-    if (!process::has_process(state) && state != State::Backoff) return;
+    // A FATAL or BACKOFF program is most often one whose fix was just saved:
+    // start it again with a fresh backoff count (Program::start resets it).
+    if (!process::has_process(state) && state != State::Backoff && state != State::Fatal) return;
     spdlog::info("{}: {} changed; restarting (watch)", name, what);
+    if (auto found = slots_.find(name); found != slots_.end()) found->second.start_note = "restarted by watch: " + what;
     restart({name}, nullptr);
 }
 

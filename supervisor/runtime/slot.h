@@ -26,6 +26,7 @@ struct Slot {
     std::unique_ptr<logs::ProgramOutput, CloseOutput> output;
     loop::Timer timer;
     plan::Job job;
+    std::string start_note; ///< passed to the next Program::start (a watch restart says why)
 };
 
 } // namespace svd::runtime

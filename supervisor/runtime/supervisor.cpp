@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
@@ -263,7 +264,7 @@ void Supervisor::carry_out(const Action& action) {
         break;
     case Action::Kind::Start:
         slot.job = {};
-        program.start();
+        program.start(std::exchange(slot.start_note, {}));
         break;
     case Action::Kind::ArmOnDemand:
         slot.job = {};

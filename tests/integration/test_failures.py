@@ -432,6 +432,33 @@ backoff = {{ initial = "100ms", max = "200ms", retries = 3 }}
             self.assertEqual(count_lines(spawns[name]), 1, name)
         self.assertEqual(self.status("onfailure_bad")["onfailure_bad"]["exit_code"], 2)
 
+    def test_restart_never_runs_a_quick_exit_once(self):
+        # Issue 17: a data job that exits within start_grace was run twice,
+        # and a failing one retried, though restart = "never".
+        spawns = {}
+        programs = ""
+        for name, code in (("quick_ok", 0), ("quick_bad", 1)):
+            spawns[name] = os.path.join(self.dir, name + ".spawns")
+            script = f'echo run >> "$1"; exit {code}'
+            programs += f"""
+[program.{name}]
+command = ["sh", "-c", {toml_string(script)}, {toml_string(self.marker)}, {toml_string(spawns[name])}]
+restart = "never"
+start_grace = "2s"
+backoff = {{ initial = "100ms", max = "100ms", retries = 3 }}
+"""
+        self.write_svd_config(programs)
+        self.start_svd()
+        ok = self.wait_state("quick_ok", "EXITED", timeout=10)
+        self.assertEqual(ok["exit_code"], 0)
+        bad = self.wait_state("quick_bad", "FATAL", timeout=10)
+        self.assertEqual(bad["exit_code"], 1)
+        self.assertIn("exit status 1", bad["message"])
+        time.sleep(1)  # time for a retry that must not come (backoff is 100ms)
+        for name in spawns:
+            self.assertEqual(count_lines(spawns[name]), 1, f"{name} ran more than once")
+            self.assertEqual(self.status(name)[name]["restarts"], 0, name)
+
     # ---- oneshot ---------------------------------------------------------
     def test_oneshot(self):
         runs = os.path.join(self.dir, "runs")

@@ -156,6 +156,24 @@ class WatchTest(SvdTestCase):
         wait_for(lambda: self.status()["dev"]["pid"] not in (pid, None) and
                  self.status()["dev"]["state"] == "RUNNING", timeout=5, what="dev to restart")
 
+    def test_watch_brings_back_a_fatal_program_with_a_fresh_backoff(self):
+        # A typo in the watched script: every start fails until the fix is saved.
+        src = os.path.join(self.dir, "src")
+        os.makedirs(src)
+        app = os.path.join(src, "app.sh")
+        with open(app, "w") as f:
+            f.write("exit 3\n")
+        self.write_config(f'[program.dev]\ncommand = ["sh", "{app}", "{self.marker}"]\n'
+                          f'watch = ["{src}/*.sh"]\nstart_grace = "200ms"\n'
+                          'backoff = { initial = "100ms", max = "100ms", retries = 1 }\n')
+        self.start_svd()
+        self.wait_state("dev", "FATAL", timeout=15)
+        with open(app, "w") as f:
+            f.write("exec sleep 1000\n")
+        dev = wait_for(lambda: (lambda p: p["state"] == "RUNNING" and p)(self.status()["dev"]), timeout=15,
+                       what="dev RUNNING after the fix was saved")
+        self.assertEqual(dev["message"], f"restarted by watch: {app}")
+
 
 class EnvironmentTest(SvdTestCase):
     def read_env(self, name):

@@ -44,8 +44,8 @@ TEST_CASE("a diamond: order puts every program after what it requires", "[plan]"
     auto dependents = graph.dependents_of("db");
     std::sort(dependents.begin(), dependents.end());
     CHECK(dependents == std::vector<std::string>{"left", "right", "web"});
-    CHECK(graph.required_by("db").size() == 2);
-    CHECK(graph.requires_of("web").size() == 2);
+    CHECK(graph.edges_to("db").size() == 2);
+    CHECK(graph.edges_from("web").size() == 2);
     CHECK(graph.cycles().empty());
 }
 
@@ -63,9 +63,9 @@ TEST_CASE("followers are the dependents that need it ready or healthy", "[plan]"
 TEST_CASE("unknown targets and self-edges are left to the checker", "[plan]") {
     auto config = make_config({{"a", {{"ghost", Condition::Ready}, {"a", Condition::Ready}}}});
     plan::Graph graph(config);
-    CHECK(graph.requires_of("a").empty());
+    CHECK(graph.edges_from("a").empty());
     CHECK(graph.cycles().empty());
-    CHECK(graph.requires_of("nobody").empty());
+    CHECK(graph.edges_from("nobody").empty());
 }
 
 TEST_CASE("a cycle is reported by the edges that close it", "[plan]") {
@@ -90,4 +90,46 @@ TEST_CASE("a moved graph keeps its cycles", "[plan]") {
     moved = plan::Graph(config);
     REQUIRE(moved.cycles().size() == 1);
     CHECK(moved.cycles().front().front()->from == "a");
+}
+
+namespace {
+
+/// Adds `from` after = { to = condition } at `line`.
+void add_after(config::Config& config, const std::string& from, const std::string& to, int line) {
+    for (auto& program : config.programs)
+        if (program.name == from) {
+            config::Dependency dependency{to, Condition::Ready, {}, config::DependencyKind::After};
+            dependency.where.file = "svd.toml";
+            dependency.where.line = line;
+            program.dependencies.push_back(dependency);
+        }
+}
+
+} // namespace
+
+TEST_CASE("after orders but neither starts, stops nor restarts with it", "[plan]") {
+    auto config = make_config({{"proxy", {}}, {"app", {{"db", Condition::Ready}}}, {"db", {}}});
+    add_after(config, "proxy", "app", 10);
+    plan::Graph graph(config);
+    const auto& order = graph.order();
+    auto at = [&](const std::string& name) { return std::find(order.begin(), order.end(), name) - order.begin(); };
+    CHECK(at("app") < at("proxy"));
+    CHECK(graph.edges_from("proxy").size() == 1);
+    CHECK(graph.edges_from("proxy").front().kind == config::DependencyKind::After);
+    CHECK(graph.dependencies_of("proxy").empty());
+    CHECK(graph.dependents_of("app").empty());
+    CHECK(graph.followers_of("app").empty());
+    CHECK(graph.followers_of("db") == std::vector<std::string>{"app"});
+    CHECK(graph.successors_of("db") == std::vector<std::string>{"app", "proxy"});
+}
+
+TEST_CASE("a cycle through requires and after is a cycle", "[plan]") {
+    auto config = make_config({{"a", {{"b", Condition::Ready}}}, {"b", {}}});
+    add_after(config, "b", "a", 7);
+    plan::Graph graph(config);
+    REQUIRE(graph.cycles().size() == 1);
+    const auto& cycle = graph.cycles().front();
+    REQUIRE(cycle.size() == 2);
+    CHECK(cycle[1]->kind == config::DependencyKind::After);
+    CHECK(cycle[1]->source->where.line == 7);
 }

@@ -267,3 +267,73 @@ TEST_CASE("conditions", "[plan]") {
     view.completed = true;
     CHECK(plan::condition_holds(view, Condition::Completed));
 }
+
+namespace {
+
+/// proxy after = { app = "ready" }; app requires db ready.
+World proxy_world() {
+    World world(Programs{{"db", {}}, {"app", {{"db", Condition::Ready}}}, {"proxy", {}}});
+    world.config.programs[2].dependencies.push_back({"app", Condition::Ready, {}, config::DependencyKind::After});
+    world.graph = plan::Graph(world.config);
+    return world;
+}
+
+} // namespace
+
+TEST_CASE("after: when both start, the later one waits for the condition", "[plan]") {
+    World world = proxy_world();
+    for (const auto& name : world.graph.order()) world.ask(name, plan::Request::Start);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"start db"});
+    CHECK(world.views["proxy"].message == "waiting for app (ready)");
+    world.up("db");
+    CHECK(world.take_log() == std::vector<std::string>{"start app"});
+    world.up("app");
+    CHECK(world.take_log() == std::vector<std::string>{"start proxy"});
+}
+
+TEST_CASE("after: starting alone does not wait for a program that is not coming", "[plan]") {
+    World world = proxy_world();
+    world.ask("proxy", plan::Request::Start);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"start proxy"});
+    world.views["app"].state = State::Fatal;
+    world.views["proxy"] = {};
+    world.ask("proxy", plan::Request::Start);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"start proxy"});
+}
+
+TEST_CASE("after: restarting or stopping the earlier one leaves the later one running", "[plan]") {
+    World world = proxy_world();
+    for (const auto& name : world.graph.order()) world.ask(name, plan::Request::Start);
+    world.settle();
+    for (const char* name : {"db", "app", "proxy"}) world.up(name);
+    world.take_log();
+    world.ask("app", plan::Request::Restart);
+    for (const auto& follower : world.graph.followers_of("app")) world.ask(follower, plan::Request::Restart);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"stop app"});
+    world.exited("app");
+    CHECK(world.take_log() == std::vector<std::string>{"start app"});
+    world.up("app");
+    CHECK(world.views["proxy"].state == State::Running);
+    world.ask("app", plan::Request::Stop);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"stop app"});
+    CHECK(world.views["proxy"].state == State::Running);
+}
+
+TEST_CASE("after: when both stop, the later one stops first", "[plan]") {
+    World world = proxy_world();
+    for (const auto& name : world.graph.order()) world.ask(name, plan::Request::Start);
+    world.settle();
+    for (const char* name : {"db", "app", "proxy"}) world.up(name);
+    world.take_log();
+    world.ask("app", plan::Request::Stop);
+    world.ask("proxy", plan::Request::Stop);
+    world.settle();
+    CHECK(world.take_log() == std::vector<std::string>{"stop proxy"});
+    world.exited("proxy");
+    CHECK(world.take_log() == std::vector<std::string>{"stop app"});
+}

@@ -331,3 +331,22 @@ TEST_CASE("crash_limit ends a crash loop in FATAL even when every run got past s
         REQUIRE(slow.state() == State::Starting);
     }
 }
+
+TEST_CASE("restart = never: an exit within start_grace is the result, never retried", "[process]") {
+    FakeHost host;
+    auto options = spec();
+    options.restart = config::RestartPolicy::Never;
+    process::Program done(options, host);
+    done.start();
+    done.on_exit(exited(0)); // before start_grace: a job that finished quickly
+    CHECK(done.state() == State::Exited);
+    CHECK(done.restarts() == 0);
+
+    process::Program failed(options, host);
+    failed.start();
+    failed.on_exit(exited(3));
+    CHECK(failed.state() == State::Fatal);
+    CHECK_THAT(failed.message(), Catch::Contains("exit status 3"));
+    CHECK_THAT(failed.message(), Catch::Contains("restart = \"never\""));
+    CHECK(failed.restarts() == 0);
+}
