@@ -1,6 +1,7 @@
 #include "runtime/remnants.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -8,8 +9,13 @@
 namespace svd::runtime {
 
 const std::vector<ProcessInfo>& Remnants::table() {
+    // One read serves every signal of a burst (stop all, shutdown): set_timer
+    // moves uv_now between programs, so "the same loop turn" would read /proc
+    // once per program (1,000 programs: 16 s for `stop all`). A process that
+    // escapes within the window is still found when its leader exits.
+    constexpr uint64_t kReuseMs = 50;
     uint64_t now = uv_now(loop_);
-    if (now != table_read_at_) {
+    if (table_read_at_ == 0 || now - table_read_at_ >= kReuseMs || now < table_read_at_) {
         table_ = read_process_table();
         table_read_at_ = now;
     }
@@ -130,6 +136,12 @@ void Remnants::drain(const std::string& name, pid_t pgid, const std::vector<Proc
         also.insert(also.end(), escaped->second.begin(), escaped->second.end());
         escaped_.erase(escaped);
     }
+    // The common case, a group that ended with its main process, costs one
+    // kill(2), not a read of the whole process table: with 1,000 programs
+    // `stop all` read /proc once per exit (16 s instead of 1 s). What left
+    // the group and outlived its parent is svd's child (the subreaper) and
+    // is found by find_escapees.
+    if (also.empty() && ::kill(-pgid, 0) != 0 && errno == ESRCH) return;
     std::vector<ProcessInfo> members = current_members(pgid, also);
     if (members.empty()) return;
     std::string pids;
