@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from svdtest import SVCTL, SvdTestCase, toml_array
+from svdtest import SVD, SVCTL, SvdTestCase, toml_array, toml_string
 
 
 class FindingSvd(SvdTestCase):
@@ -66,6 +66,17 @@ class FindingSvd(SvdTestCase):
         missing = os.path.join(self.dir, "missing.toml")
         result = self.plain_svctl("status", env=dict(env, SVD_CONFIG=missing))
         self.assertIn(missing + " was not found (from SVD_CONFIG)", result.stderr)
+
+    def test_toml_errors_point_at_the_line_that_is_wrong(self):
+        # A header missing its ']' on line 2.
+        self.write_config(f"[svd]\n[program.a\ncommand = \"x\"\n")
+        result = subprocess.run([SVD, "--check", "--config", self.config], capture_output=True, text=True)
+        self.assertIn("svd.toml:2:", result.stdout + result.stderr)
+        # An array missing its ']' on line 3, noticed by TOML at the header on line 5.
+        self.write_config(f"[svd]\nhome = {toml_string(self.dir)}\ninclude = [\"a\",\n\n[program.a]\ncommand = \"x\"\n")
+        result = subprocess.run([SVD, "--check", "--config", self.config], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("svd.toml:3:11: error: this array is never closed", result.stdout + result.stderr)
 
 
 if __name__ == "__main__":
