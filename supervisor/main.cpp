@@ -276,8 +276,12 @@ static int run(int argc, char** argv) {
     }
     svd::config::Config config = std::move(*loaded.config);
     if (options.check) {
-        std::cout << config.file << ": OK (" << config.programs.size() << " programs, " << config.sockets.size()
-                  << " sockets" << (config.profile.empty() ? "" : ", profile " + config.profile) << ")\n";
+        auto count = [](std::size_t n, const char* what) {
+            return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+        };
+        std::cout << config.file << ": OK (" << count(config.programs.size(), "program") << ", "
+                  << count(config.sockets.size(), "socket")
+                  << (config.profile.empty() ? "" : ", profile " + config.profile) << ")\n";
         return 0;
     }
 
