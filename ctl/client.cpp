@@ -21,6 +21,7 @@ bool Client::connect(const std::string& path, std::string& error) {
     }
     std::strcpy(address.sun_path, path.c_str());
     path_ = path;
+    if (fd_ >= 0) close(fd_); // a second try, after the socket pointer failed
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
         error = std::string("socket: ") + std::strerror(errno);

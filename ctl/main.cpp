@@ -1,5 +1,6 @@
 // svctl: drives a running svd over its control socket.
 #include "client.h"
+#include "daemon/socket_pointer.h"
 #include "daemon/tree.h"
 #include "config/model.h"
 #include "control/verbs.h"
@@ -7,6 +8,7 @@
 #include "verbs/verbs.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -47,6 +49,21 @@ std::string resolved_config(const std::string& config_flag) {
     return config_flag.empty() ? svd::config::default_config_path() : config_flag;
 }
 
+/// Where the default config path came from, for "not found" messages.
+std::string config_origin() {
+    const char* env = std::getenv("SVD_CONFIG");
+    return env && *env ? " (from SVD_CONFIG)" : " (the default: neither --config nor SVD_CONFIG was given)";
+}
+
+/// The socket a running svd recorded for this config (daemon/socket_pointer.h),
+/// tried before the config is parsed: it works while the config is broken.
+bool connect_through_pointer(svctl::Client& client, const std::string& socket_flag, const std::string& config_flag) {
+    if (!socket_without_config(socket_flag, config_flag).empty()) return false;
+    auto recorded = svd::daemon::read_socket_pointer(resolved_config(config_flag));
+    std::string ignored;
+    return recorded && client.connect(*recorded, ignored);
+}
+
 /// The whole config, checked: what svctl shows when something went wrong.
 svd::config::LoadResult load_whole_config(const std::string& config_path) {
     const char* profile = std::getenv("SVD_PROFILE");
@@ -60,6 +77,13 @@ bool find_socket(const std::string& socket_flag, const std::string& config_flag,
     path = socket_without_config(socket_flag, config_flag);
     if (!path.empty()) return true;
     const std::string config_path = resolved_config(config_flag);
+    if (std::error_code error; !std::filesystem::exists(config_path, error)) {
+        // Not an error inside a config: there is none where svctl looked.
+        std::cerr << "svctl: cannot find svd: the config " << config_path << " was not found"
+                  << (config_flag.empty() ? config_origin() : "") << "\n"
+                  << "hint: pass --config FILE or set SVD_CONFIG=FILE (or --socket PATH to reach svd directly)\n";
+        return false;
+    }
     const char* profile = std::getenv("SVD_PROFILE");
     path = svd::config::load_control_socket(config_path, profile ? profile : "").socket;
     if (!path.empty()) return true;
@@ -70,7 +94,8 @@ bool find_socket(const std::string& socket_flag, const std::string& config_flag,
     if (!path.empty()) return true;
     std::cerr << "svctl: cannot find svd's socket: the config " << config_path << " has errors:\n";
     for (const auto& error : loaded.errors) std::cerr << "  " << error.str() << "\n";
-    std::cerr << "hint: fix the config, or pass --socket PATH\n";
+    std::cerr << "hint: fix the config, or pass --socket PATH; a running svd is found despite errors only if it "
+                 "was started with this config (--config FILE or SVD_CONFIG)\n";
     return false;
 }
 
@@ -166,6 +191,7 @@ int main(int argc, char** argv) {
     svctl::Client client;
     auto connect = [&]() {
         std::string socket_path, error;
+        if (connect_through_pointer(client, socket_flag, config_flag)) return true;
         if (!find_socket(socket_flag, config_flag, socket_path)) return false;
         if (!client.connect(socket_path, error)) {
             if (explain_lock_holder(socket_path, socket_flag, config_flag)) return false;

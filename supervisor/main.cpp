@@ -6,6 +6,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/binary.h"
 #include "daemon/handover.h"
+#include "daemon/socket_pointer.h"
 #include "daemon/options.h"
 #include "sockets/sockets.h"
 #include "daemon/state_file.h"
@@ -275,8 +276,12 @@ static int run(int argc, char** argv) {
     }
     svd::config::Config config = std::move(*loaded.config);
     if (options.check) {
-        std::cout << config.file << ": OK (" << config.programs.size() << " programs, " << config.sockets.size()
-                  << " sockets" << (config.profile.empty() ? "" : ", profile " + config.profile) << ")\n";
+        auto count = [](std::size_t n, const char* what) {
+            return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+        };
+        std::cout << config.file << ": OK (" << count(config.programs.size(), "program") << ", "
+                  << count(config.sockets.size(), "socket")
+                  << (config.profile.empty() ? "" : ", profile " + config.profile) << ")\n";
         return 0;
     }
 
@@ -374,8 +379,12 @@ static int run(int argc, char** argv) {
         uv_signal_start(handle, on_signal, signum);
     }
 
-    spdlog::info("svd {} (build {}) running, pid {}, config {}, control socket {}", SVD_VERSION,
-                 svd::daemon::build_id(), getpid(), config.file, config.svd.socket);
+    spdlog::info("svd {} (build {}) running, pid {}, config {}, profile {}, control socket {}", SVD_VERSION,
+                 svd::daemon::build_id(), getpid(), config.file, options.profile.empty() ? "(none)" : options.profile,
+                 config.svd.socket);
+    // Lets svctl find us while the config on disk is broken (daemon/socket_pointer.h).
+    if (std::string why; !svd::daemon::write_socket_pointer(config.file, config.svd.socket, why))
+        spdlog::warn("{}; svctl finds svd only through a readable config", why);
     detacher.succeed();
     std::set<std::string> adopted;
     if (handover) {
@@ -387,6 +396,7 @@ static int run(int argc, char** argv) {
     daemon.supervisor->reap_children(); // anything that exited before the handler was installed
     uv_run(&daemon.loop, UV_RUN_DEFAULT);
     state_file.discard(); // every program was stopped
+    svd::daemon::remove_socket_pointer(config.file, config.svd.socket);
     daemon.supervisor->set_state_file(nullptr);
     spdlog::shutdown();
     return 0;

@@ -1,5 +1,7 @@
 #include "verbs/verbs.h"
 
+#include "verbs/socket_table.h"
+
 #include "control/protocol.h"
 #include "text/join.h"
 
@@ -98,11 +100,7 @@ int run_simple(Context& context) {
     } else if (context.verb == "reopen") {
         std::cout << "log files reopened\n";
     } else if (context.verb == "sockets") {
-        for (const auto& socket : (*reply)["sockets"]) {
-            std::string programs = svd::text::join(socket["programs"], ",", [](const nlohmann::json& name) { return name.get<std::string>(); });
-            std::cout << socket["name"].get<std::string>() << "  " << socket["listen"].get<std::string>() << "  "
-                      << (programs.empty() ? "-" : programs) << "\n";
-        }
+        print_socket_table((*reply)["sockets"]);
     }
     return kOk;
 }

@@ -4,6 +4,7 @@
 #include "config/expand.h"
 #include "config/limits.h"
 #include "config/nesting.h"
+#include "config/unclosed_array.h"
 #include "files/read_file.h"
 
 #include <filesystem>
@@ -35,7 +36,13 @@ std::optional<ParsedFile> parse_file(const std::string& path, const std::string&
         file.table = toml::parse(std::string_view(*content), std::string(path));
         return file;
     } catch (const toml::parse_error& error) {
-        diag.error(location_of(error.source(), path), std::string(error.description()));
+        Location noticed = location_of(error.source(), path);
+        if (auto opened = unclosed_array_before(*content, noticed.line))
+            diag.error(Location{path, opened->line, opened->column},
+                       "this array is never closed: ']' is missing (TOML noticed at line " +
+                           std::to_string(noticed.line) + ": " + std::string(error.description()) + ")");
+        else
+            diag.error(noticed, std::string(error.description()));
         return std::nullopt;
     }
 }

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 
-from svdtest import SVD, SvdTestCase, pid_alive, processes_with_marker, toml_array, wait_for
+from svdtest import SVCTL, SVD, SvdTestCase, pid_alive, processes_with_marker, toml_array, wait_for
 
 
 class OneTreeTest(SvdTestCase):
@@ -42,7 +42,13 @@ class OneTreeTest(SvdTestCase):
         self.start_svd()
         # A valid edit of the socket's place: the running svd still listens on the old one.
         self.write_svd_config(self.programs(), svd_extra=f'socket = "{self.dir}/elsewhere.sock"')
-        result = self.svctl("status", check=False)
+        # svctl reaches it through the pointer svd recorded (daemon/socket_pointer.h) ...
+        self.assertEqual(self.svctl("status", check=False).returncode, 0)
+        # ... and without one (another runtime dir) names the lock holder.
+        no_pointer = os.path.join(self.dir, "empty-runtime")
+        os.makedirs(no_pointer)
+        result = subprocess.run([SVCTL, "--config", self.config, "status"], capture_output=True, text=True,
+                                timeout=60, env=dict(os.environ, XDG_RUNTIME_DIR=no_pointer))
         self.assertEqual(result.returncode, 3)
         self.assertIn(f"svd (pid {self.svd.pid}) holds this tree's lock", result.stderr)
         self.assertNotIn("svd --daemon", result.stderr)

@@ -180,6 +180,7 @@ class PassingTest(SocketTestCase):
         self.start_svd()
         self.wait_state("app", "RUNNING")
         listing = self.svctl("sockets").stdout.splitlines()
+        self.assertRegex(listing[0], r"^SOCKET\s+LISTEN\s+PROGRAMS$", "the table has a header")
         rows = {line.split()[0]: line.split()[1:] for line in listing if line.strip()}
         self.assertEqual(rows.get("web"), [f"127.0.0.1:{self.port}", "app"], listing)
         self.assertEqual(rows.get("local"), [f"unix:{self.unix_path}", "app"], listing)
