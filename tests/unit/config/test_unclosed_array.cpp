@@ -4,7 +4,7 @@
 
 using namespace svd::config;
 
-TEST_CASE("unclosed array: a header inside an open array points back at its '['", "[config][unclosed_array]") {
+TEST_CASE("unclosed array: a header inside an open array points back at the line where it opened", "[config][unclosed_array]") {
     const char* text = "[svd]\nhome = \"/x\"\ninclude = [\"a\",\n\n[program.a]\ncommand = \"x\"\n";
     auto opened = unclosed_array_before(text, 5);
     REQUIRE(opened);
