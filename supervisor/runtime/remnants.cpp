@@ -1,5 +1,7 @@
 #include "runtime/remnants.h"
 
+#include "text/join.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -58,8 +60,7 @@ void Remnants::end_orphans(const std::function<bool(pid_t)>& tracked, int signal
     std::map<pid_t, std::vector<ProcessInfo>> by_group;
     for (const auto& orphan : orphans) by_group[orphan.pgrp].push_back(orphan);
     for (auto& [pgrp, members] : by_group) {
-        std::string pids;
-        for (const auto& member : members) pids += (pids.empty() ? "" : " ") + std::to_string(member.pid);
+        std::string pids = text::join(members, " ", [](const ProcessInfo& member) { return std::to_string(member.pid); });
         spdlog::warn("shutdown: process{} {} left by programs (outside their groups); SIG{}, SIGKILL after {} ms",
                      members.size() == 1 ? "" : "es", pids, sigabbrev_np(signal), timeout.count());
         add("orphans", pgrp, current_members(pgrp, members), signal, timeout);
@@ -144,8 +145,7 @@ void Remnants::drain(const std::string& name, pid_t pgid, const std::vector<Proc
     if (also.empty() && ::kill(-pgid, 0) != 0 && errno == ESRCH) return;
     std::vector<ProcessInfo> members = current_members(pgid, also);
     if (members.empty()) return;
-    std::string pids;
-    for (const auto& member : members) pids += (pids.empty() ? "" : " ") + std::to_string(member.pid);
+    std::string pids = text::join(members, " ", [](const ProcessInfo& member) { return std::to_string(member.pid); });
     spdlog::info("{}: main process {} exited; SIG{} to the rest of its tree ({}), SIGKILL after {} ms", name, pgid,
                  sigabbrev_np(signal), pids, timeout.count());
     add(name, pgid, std::move(members), signal, timeout);
